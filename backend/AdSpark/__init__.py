@@ -1,0 +1,1 @@
+"""Advertisers, creatives, fetch runs and watches; the SerpApi client and ingestion."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AdSparkConfig(AppConfig):
+    name = "AdSpark"
+    verbose_name = "AdSpark creatives"

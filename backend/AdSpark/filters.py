@@ -1,0 +1,51 @@
+"""django-filter filter sets for the creatives and advertisers lists."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import QuerySet
+
+from .models import Advertiser, Creative, CreativeFormat
+from .queries import PLATFORMS
+from .regions import UnknownRegionError, normalize_region
+from .selectors import creatives_in_json_list
+
+
+class CreativeFilter(django_filters.FilterSet):
+    """``?advertiser_id=AR…&format=text&region=US&platform=SEARCH&shown_after=2025-01-01&shown_before=…``.
+
+    ``shown_after`` / ``shown_before`` select creatives whose shown period
+    (first_shown … last_shown) overlaps the range; dates or ISO-8601 datetimes.
+    """
+
+    advertiser_id = django_filters.CharFilter(field_name="advertiser_id")
+    format = django_filters.ChoiceFilter(choices=CreativeFormat.choices)
+    region = django_filters.CharFilter(method="filter_region")
+    platform = django_filters.ChoiceFilter(choices=[(p, p) for p in PLATFORMS], method="filter_platform")
+    shown_after = django_filters.IsoDateTimeFilter(field_name="last_shown", lookup_expr="gte")
+    shown_before = django_filters.IsoDateTimeFilter(field_name="first_shown", lookup_expr="lte")
+    target_domain = django_filters.CharFilter(field_name="target_domain", lookup_expr="iexact")
+
+    class Meta:
+        model = Creative
+        fields = ["advertiser_id", "format", "region", "platform", "target_domain"]
+
+    def filter_region(self, queryset: QuerySet[Creative], name: str, value: str) -> QuerySet[Creative]:
+        try:
+            code = normalize_region(value)
+        except UnknownRegionError as exc:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"region": [str(exc)]}) from exc
+        return creatives_in_json_list(queryset, "regions", code)
+
+    def filter_platform(self, queryset: QuerySet[Creative], name: str, value: str) -> QuerySet[Creative]:
+        return creatives_in_json_list(queryset, "platforms", value)
+
+
+class AdvertiserFilter(django_filters.FilterSet):
+    name = django_filters.CharFilter(lookup_expr="icontains")
+
+    class Meta:
+        model = Advertiser
+        fields = ["name"]

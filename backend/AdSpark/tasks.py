@@ -1,0 +1,149 @@
+"""Celery tasks of AdSpark (routes, limits and retry bounds: ``backend/celery.py``).
+
+Tasks take ids and plain values, load the row, call one service and decide about retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from typing import Any
+
+from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+
+from . import services
+from .queries import FetchParamsError
+from .serpapi_client import SerpApiPermanentError, SerpApiTransientError
+
+logger = logging.getLogger(__name__)
+
+# Retry delays: 5 s, 10 s, 20 s … capped at 10 min, with "full jitter" so workers that hit
+# the same 429 do not come back in lock-step.
+BACKOFF_BASE = 5.0
+BACKOFF_CAP = 600.0
+
+
+def backoff_seconds(retries: int, *, retry_after: float | None = None) -> float:
+    """Return the countdown (seconds) before retry number ``retries + 1``.
+
+    Exponential with full jitter: uniform in [base, min(cap, base·2^retries)]; never less than
+    ``retry_after`` when the wait is known (our rate limiter says when a slot frees up).
+    """
+    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2**retries))
+    delay = random.uniform(BACKOFF_BASE, max(BACKOFF_BASE, ceiling))
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return round(delay, 1)
+
+
+def _summary(run: Any) -> dict[str, Any]:
+    return {
+        "fetch_run_id": run.pk,
+        "status": run.status,
+        "pages_fetched": run.pages_fetched,
+        "creatives_seen": run.creatives_seen,
+        "creatives_new": run.creatives_new,
+        "creatives_updated": run.creatives_updated,
+        "searches_used": run.searches_used,
+        "stop_reason": run.stop_reason,
+        "error": run.error,
+    }
+
+
+@shared_task(bind=True, name="AdSpark.tasks.fetch_creatives_task")
+def fetch_creatives_task(
+    self: Any,
+    fetch_run_id: int | None = None,
+    advertiser_ids: str | list[str] | None = None,
+    text: str | None = None,
+    region: str | None = None,
+    platform: str | None = None,
+    creative_format: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    political_ads: bool | None = None,
+    num: int | None = None,
+    max_pages: int | None = None,
+) -> dict[str, Any]:
+    """Fetch Ads Transparency Center creatives into the database (queue ``data_fetch``).
+
+    Either runs an existing FetchRun (``fetch_run_id``, as the API enqueues it) or accepts the
+    seed's call ``fetch_creatives_task.delay(advertiser_ids="AR…", text="…", region="US")``
+    and creates the FetchRun itself. Progress is reported after every page (Celery state
+    ``PROGRESS`` with ``{"pages_done", "pages_planned", "creatives_seen"}``).
+
+    Returns a summary dict of the run. Transient SerpApi errors are retried with exponential
+    backoff and jitter (``max_retries`` in backend/celery.py); permanent ones fail the run at once.
+
+    Raises:
+        FetchParamsError: invalid parameters (no retry).
+        SerpApiPermanentError: 400/401/403 or malformed body (the run is marked failed).
+    """
+    task_id = self.request.id
+    if fetch_run_id is None:
+        raw = {
+            "advertiser_ids": advertiser_ids,
+            "text": text,
+            "region": region,
+            "platform": platform,
+            "creative_format": creative_format,
+            "start_date": start_date,
+            "end_date": end_date,
+            "political_ads": political_ads,
+            "num": num,
+            "max_pages": max_pages,
+        }
+        try:
+            fetch_run_id = services.fetch_run_for_task(task_id=task_id, raw_params=raw).pk
+        except FetchParamsError:
+            logger.warning("fetch_creatives_task %s: invalid parameters %s", task_id, raw)
+            raise
+
+    def on_page(run: Any) -> None:
+        self.update_state(
+            state="PROGRESS",
+            meta={
+                "fetch_run_id": run.pk,
+                "pages_done": run.pages_fetched,
+                "pages_planned": run.progress_total,
+                "creatives_seen": run.creatives_seen,
+            },
+        )
+
+    try:
+        run = services.fetch_run_execute(fetch_run_id=fetch_run_id, task_id=task_id, on_page=on_page)
+    except SerpApiTransientError as exc:
+        if self.request.retries >= self.max_retries:
+            services.fetch_run_fail(
+                fetch_run_id=fetch_run_id,
+                error=f"Gave up after {self.request.retries + 1} attempts: {exc}",
+            )
+            raise
+        countdown = backoff_seconds(self.request.retries, retry_after=exc.retry_after)
+        services.fetch_run_note_retry(fetch_run_id=fetch_run_id, error=str(exc), countdown=countdown)
+        logger.info("fetch run %s: %s; retrying in %.1f s", fetch_run_id, exc, countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    except SoftTimeLimitExceeded:
+        services.fetch_run_fail(fetch_run_id=fetch_run_id, error="Time limit exceeded; the run was stopped.")
+        raise
+    except SerpApiPermanentError:
+        raise
+    return _summary(run)
+
+
+@shared_task(bind=True, name="AdSpark.tasks.fetch_creative_details_task")
+def fetch_creative_details_task(self: Any, ad_creative_id: str, region: str | None = None) -> dict[str, Any]:
+    """Fetch one stored creative's ad details (``google_ads_transparency_center_ad_details``).
+
+    Returns ``{"ad_creative_id", "variations", "no_results"}``. Transient errors are retried.
+    """
+    try:
+        details = services.creative_details_fetch(ad_creative_id=ad_creative_id, region=region)
+    except SerpApiTransientError as exc:
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, retry_after=exc.retry_after)) from exc
+    return {
+        "ad_creative_id": ad_creative_id,
+        "variations": len(details.variations),
+        "no_results": details.no_results,
+    }

@@ -1,0 +1,11 @@
+from django.urls import path
+from rest_framework.routers import DefaultRouter
+
+from .views import AdvertiserViewSet, CreativeViewSet, FetchRunViewSet, FetchView
+
+router = DefaultRouter()
+router.register("fetch-runs", FetchRunViewSet, basename="fetchrun")
+router.register("creatives", CreativeViewSet, basename="creative")
+router.register("advertisers", AdvertiserViewSet, basename="advertiser")
+
+urlpatterns = [path("fetch/", FetchView.as_view(), name="fetch"), *router.urls]

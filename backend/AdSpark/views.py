@@ -1,0 +1,101 @@
+"""AdSpark API: fetch (202 + FetchRun), fetch runs, creatives, advertisers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from . import selectors
+from .filters import AdvertiserFilter, CreativeFilter
+from .models import Creative
+from .serializers import (
+    AdvertiserSerializer,
+    CreativeDetailSerializer,
+    CreativeSerializer,
+    FetchRequestSerializer,
+    FetchRunSerializer,
+)
+from .services import fetch_run_create
+
+
+class FetchView(APIView):
+    """``POST /api/adspark/fetch/``: validate the query, create a FetchRun, enqueue it.
+
+    Answers ``202`` with the FetchRun (``id``, ``status``, ``task_id``, ``status_url``); invalid
+    parameters give ``400`` with field errors. Throttled per user (scope ``fetch``).
+    """
+
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "fetch"
+
+    @extend_schema(
+        request=FetchRequestSerializer,
+        responses={202: FetchRunSerializer, 400: OpenApiResponse(description="Field errors")},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = FetchRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        with transaction.atomic():
+            run = fetch_run_create(owner=request.user, query=serializer.validated_data["query"])
+        data = FetchRunSerializer(run, context={"request": request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["status_url"]})
+
+
+class FetchRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """The caller's fetch runs (another user's run is a 404)."""
+
+    serializer_class = FetchRunSerializer
+    filterset_fields = ["status"]
+    ordering_fields = ["created_at", "finished_at"]
+
+    def get_queryset(self) -> Any:
+        return selectors.fetch_run_list(user=self.request.user)
+
+
+class CreativeViewSet(viewsets.ReadOnlyModelViewSet):
+    """Creatives: filters (see CreativeFilter), ``search`` over advertiser name and domain, ordering."""
+
+    lookup_field = "ad_creative_id"
+    filterset_class = CreativeFilter
+    search_fields = ["advertiser__name", "target_domain", "ad_creative_id"]
+    ordering_fields = ["last_shown", "first_shown", "total_days_shown", "updated_at", "created_at"]
+    ordering = ["-last_shown", "ad_creative_id"]
+
+    def get_queryset(self) -> Any:
+        if self.action == "retrieve":
+            return Creative.objects.select_related("advertiser", "details")
+        return selectors.creative_list()
+
+    def get_serializer_class(self) -> Any:
+        return CreativeDetailSerializer if self.action == "retrieve" else CreativeSerializer
+
+
+class AdvertiserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Advertisers with creative counts; ``/{advertiser_id}/creatives/`` lists theirs."""
+
+    lookup_field = "advertiser_id"
+    serializer_class = AdvertiserSerializer
+    filterset_class = AdvertiserFilter
+    search_fields = ["name", "advertiser_id"]
+    ordering_fields = ["name", "first_seen", "last_seen", "creative_count"]
+    ordering = ["name"]
+
+    def get_queryset(self) -> Any:
+        return selectors.advertiser_list()
+
+    @extend_schema(responses=CreativeSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"])
+    def creatives(self, request: Request, advertiser_id: str | None = None) -> Response:
+        advertiser = self.get_object()
+        queryset = selectors.creative_list().filter(advertiser=advertiser).order_by("-last_shown", "ad_creative_id")
+        page = self.paginate_queryset(queryset)
+        serializer = CreativeSerializer(page, many=True, context={"request": request})
+        return self.get_paginated_response(serializer.data)

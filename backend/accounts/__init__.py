@@ -1,0 +1,1 @@
+"""Users, registration, API tokens and per-user settings."""

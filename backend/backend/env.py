@@ -1,0 +1,108 @@
+"""Typed, loud readers for configuration from the environment.
+
+Every setting AdSpark reads comes through these functions, so a bad value fails at start-up
+with the variable's name instead of surfacing later as a confusing error. ``NAME_FILE`` is
+honoured for every variable (Docker/Kubernetes secrets): when ``NAME`` is unset and
+``NAME_FILE`` points at a file, its stripped contents are the value.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Return ``$name`` (or the contents of ``$name_FILE``), else ``default``.
+
+    Raises:
+        ImproperlyConfigured: ``$name_FILE`` is set but the file cannot be read.
+    """
+    value = os.environ.get(name)
+    if value is not None:
+        return value
+    file_path = os.environ.get(f"{name}_FILE")
+    if file_path:
+        try:
+            return Path(file_path).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ImproperlyConfigured(f"{name}_FILE={file_path!r} cannot be read: {exc}") from exc
+    return default
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Return ``$name`` as a boolean (1/true/yes/on or 0/false/no/off, any case).
+
+    Raises:
+        ImproperlyConfigured: any other value.
+    """
+    raw = env_str(name)
+    if raw is None:
+        return default
+    lowered = raw.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true/false)")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    """Return ``$name`` as an integer not below ``minimum``.
+
+    Raises:
+        ImproperlyConfigured: not an integer, or below ``minimum``.
+    """
+    raw = env_str(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from exc
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    """Return ``$name`` as a float not below ``minimum``.
+
+    Raises:
+        ImproperlyConfigured: not a number, or below ``minimum``.
+    """
+    raw = env_str(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a number") from exc
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={value} must be at least {minimum}")
+    return value
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Return ``$name`` split on commas, blanks dropped."""
+    raw = env_str(name)
+    if raw is None:
+        return list(default)
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """Return ``$name`` if it is one of ``choices``.
+
+    Raises:
+        ImproperlyConfigured: any other value.
+    """
+    value = (env_str(name) or default).strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(choices)}")
+    return value

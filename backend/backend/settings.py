@@ -1,0 +1,218 @@
+"""Django settings for AdSpark.
+
+Everything configurable is read from the environment (a ``.env`` file at the repository root is
+honoured; real environment variables win) through :mod:`backend.env`, which fails loudly on bad
+values. The README's configuration table lists every variable read here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+from .env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent  # backend/
+REPO_DIR = BASE_DIR.parent
+
+load_dotenv(REPO_DIR / ".env", override=False)
+
+# --- Core -----------------------------------------------------------------------------------
+DEBUG = env_bool("DJANGO_DEBUG", False)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY") or ""
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DJANGO_SECRET_KEY is required when DJANGO_DEBUG is false. For local use put "
+            "DJANGO_DEBUG=true in .env (`make setup` writes one)."
+        )
+    SECRET_KEY = "django-insecure-local-development-only"  # noqa: S105 - DEBUG only
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "django_celery_beat",
+    "core",
+    "accounts",
+    "AdSpark",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.urls"
+WSGI_APPLICATION = "backend.wsgi.application"
+ASGI_APPLICATION = "backend.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+# PostgreSQL in production (DATABASE_URL); a SQLite file when DATABASE_URL is unset.
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": env_str("SQLITE_PATH") or str(BASE_DIR / "db.sqlite3"),
+            # Workers and the web server write at once: WAL lets readers continue, IMMEDIATE
+            # transactions queue writers instead of failing with "database is locked".
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis, cache ---------------------------------------------------------------------------
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "redis://localhost:6379/0"
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or "redis://localhost:6379/1"
+# Shared state that must hold across all workers (the SerpApi rate limit, throttles).
+REDIS_URL = env_str("REDIS_URL") or "redis://localhost:6379/2"
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "adspark",
+    }
+}
+# Seconds a message may stay unacknowledged before Redis hands it to another worker. It must
+# exceed the longest hard time limit and retry countdown (see backend/celery.py), or a running
+# task is delivered twice. Tests lower it to prove redelivery after a SIGKILL.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200, minimum=1)
+}
+# Recycle prefork children now and then: Chromium and large JSON pages fragment memory.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 200, minimum=1)
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+
+# --- Auth, API ------------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Token first so an anonymous write gets 401 with WWW-Authenticate, not 403.
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.SearchFilter",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_RATES": {
+        # Enqueue endpoints: each fetch can spend SerpApi searches.
+        "fetch": env_str("ADSPARK_FETCH_THROTTLE") or "30/minute",
+        "register": env_str("ADSPARK_REGISTER_THROTTLE") or "20/hour",
+    },
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "AdSpark API",
+    "DESCRIPTION": (
+        "Ad-creative intelligence: creatives from the Google Ads Transparency Center (via "
+        "SerpApi), watches, and AI variants. Slow work runs on Celery; enqueue endpoints "
+        "answer 202 with a job and its status URL."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- SerpApi --------------------------------------------------------------------------------
+SERPAPI_API_KEY = env_str("SERPAPI_API_KEY") or ""
+SERPAPI_BASE_URL = (env_str("SERPAPI_BASE_URL") or "https://serpapi.com").rstrip("/")
+# Seconds per HTTP request; SerpApi answers most Ads Transparency searches in 1-7 s
+# (total_time_taken in the recordings), so 30 s leaves room for slow pages.
+SERPAPI_TIMEOUT = env_float("SERPAPI_TIMEOUT", 30.0, minimum=0.1)
+# Cluster-wide cap on SerpApi requests per rolling hour, held in Redis for all workers.
+SERPAPI_RATE_LIMIT_PER_HOUR = env_int("SERPAPI_RATE_LIMIT_PER_HOUR", 1000, minimum=1)
+# Pages followed per fetch (each page is one search), and searches one run may spend.
+SERPAPI_MAX_PAGES = env_int("SERPAPI_MAX_PAGES", 5, minimum=1)
+SERPAPI_MAX_SEARCHES_PER_RUN = env_int("SERPAPI_MAX_SEARCHES_PER_RUN", 20, minimum=1)
+# Results per page: 100 is SerpApi's documented maximum and spends the fewest searches.
+SERPAPI_PAGE_SIZE = env_int("SERPAPI_PAGE_SIZE", 100, minimum=1)
+
+# --- Outbound URL safety (SSRF) -------------------------------------------------------------
+URL_ALLOW_LOOPBACK = env_bool("ADSPARK_ALLOW_LOOPBACK_URLS", False)
+URL_ALLOW_PRIVATE = env_bool("ADSPARK_ALLOW_PRIVATE_URLS", False)
+
+# --- Files, static, i18n --------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = env_str("STATIC_ROOT") or str(REPO_DIR / "var" / "static")
+MEDIA_URL = "media/"
+MEDIA_ROOT = env_str("MEDIA_ROOT") or str(REPO_DIR / "var" / "media")
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND") or "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL") or "adspark@localhost"
+
+LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+if not DEBUG:
+    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    SECURE_CONTENT_TYPE_NOSNIFF = True

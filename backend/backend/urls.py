@@ -1,0 +1,15 @@
+"""URL map: ``/api/…`` (DRF), ``/api/schema/`` (OpenAPI), ``/api/docs/`` (Swagger UI), ``/admin/``."""
+
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/auth/", include("accounts.urls")),
+    path("api/auth/session/", include("rest_framework.urls")),
+    path("api/adspark/", include("AdSpark.urls")),
+    path("api/", include("core.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]

@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: the job status machine, health, task status, probes, maintenance."""

@@ -1,0 +1,73 @@
+"""Status transitions for job rows (:class:`core.models.Job` subclasses).
+
+Each transition is one conditional ``UPDATE … WHERE status IN (…)`` whose row count says
+whether this caller won (the healthchecks way of claiming work), so two deliveries of the same
+task cannot both run a job, and a finished job never goes back to ``running``.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db.models import Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import ACTIVE_STATUSES, Job, JobStatus
+
+
+def job_models() -> list[type[Job]]:
+    """Return every concrete model that subclasses :class:`Job` (FetchRun, WatchRun, …)."""
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, Job) and not model._meta.abstract
+    ]
+
+
+def job_claim(model: type[Job], *, pk: int, task_id: str | None) -> bool:
+    """Move job ``pk`` to ``running`` for ``task_id``; return False if it is already finished.
+
+    A ``running`` row is claimable again: with ``acks_late`` a message is only redelivered
+    when the worker that held it died, so the new delivery takes over.
+    """
+    updated = model.objects.filter(pk=pk, status__in=ACTIVE_STATUSES).update(
+        status=JobStatus.RUNNING,
+        celery_task_id=task_id,
+        started_at=Coalesce("started_at", timezone.now()),
+        error="",
+        updated_at=timezone.now(),
+    )
+    return updated == 1
+
+
+def job_succeed(model: type[Job], *, pk: int, **fields: object) -> bool:
+    """Mark job ``pk`` succeeded (setting ``fields`` too); False if it was not active."""
+    now = timezone.now()
+    updated = model.objects.filter(pk=pk, status__in=ACTIVE_STATUSES).update(
+        status=JobStatus.SUCCEEDED, finished_at=now, updated_at=now, error="", **fields
+    )
+    return updated == 1
+
+
+def job_fail(model: type[Job], *, pk: int, error: str, **fields: object) -> bool:
+    """Mark job ``pk`` failed with a readable ``error``; False if it was not active."""
+    now = timezone.now()
+    updated = model.objects.filter(pk=pk, status__in=ACTIVE_STATUSES).update(
+        status=JobStatus.FAILED, finished_at=now, updated_at=now, error=error[:4000], **fields
+    )
+    return updated == 1
+
+
+def job_for_task(task_id: str, *, user: object) -> Job | None:
+    """Return the job row run by Celery task ``task_id`` that ``user`` owns, else None.
+
+    Staff see every job. Rows are looked up in every job model (see :func:`job_models`).
+    """
+    for model in job_models():
+        query = Q(celery_task_id=task_id)
+        if not getattr(user, "is_staff", False):
+            query &= Q(**{model.OWNER_FIELD: user})
+        row = model.objects.filter(query).first()
+        if row is not None:
+            return row
+    return None
