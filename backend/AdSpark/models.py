@@ -150,7 +150,7 @@ class FetchRun(Job):
     next_page_token = models.TextField(blank=True, default="")
     retries = models.PositiveIntegerField(default=0)
     creative_ids = models.JSONField(default=list, blank=True)
-    stop_reason = models.CharField(max_length=32, blank=True, default="")
+    stop_reason = models.CharField(max_length=32, choices=StopReason.choices, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at"]

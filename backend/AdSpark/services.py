@@ -353,3 +353,54 @@ def creative_details_fetch(
     fields = parse_details(data)
     details, _ = CreativeDetails.objects.update_or_create(creative=creative, defaults=fields)
     return details
+
+
+@dataclass
+class DryRunResult:
+    """What a fetch would store: pages fetched, creatives seen, of which already stored."""
+
+    pages: int = 0
+    creatives_seen: int = 0
+    already_stored: int = 0
+    skipped: int = 0
+    searches_used: int = 0
+    stop_reason: str = ""
+
+
+def fetch_dry_run(
+    *, query: FetchQuery, client: SerpApiClient | None = None, on_page: Callable[[DryRunResult], None] | None = None
+) -> DryRunResult:
+    """Fetch the pages of ``query`` and parse them without writing anything.
+
+    Spends SerpApi searches like a real fetch (one per page, within the rate limit).
+
+    Raises:
+        SerpApiTransientError, SerpApiPermanentError: as raised by the client.
+    """
+    client = client or SerpApiClient()
+    result = DryRunResult(stop_reason=StopReason.MAX_PAGES)
+    seen: set[str] = set()
+    token: str | None = None
+    while result.pages < query.max_pages:
+        page = client.search_page(query, next_page_token=token)
+        result.pages += 1
+        result.searches_used += 1
+        ids = []
+        for item in page.creatives:
+            try:
+                ids.append(parse_creative(item).ad_creative_id)
+            except ParseError:
+                result.skipped += 1
+        seen.update(ids)
+        result.creatives_seen = len(seen)
+        result.already_stored = Creative.objects.filter(ad_creative_id__in=seen).count()
+        if on_page is not None:
+            on_page(result)
+        token = page.next_page_token
+        if page.no_results:
+            result.stop_reason = StopReason.NO_RESULTS
+            break
+        if not token:
+            result.stop_reason = StopReason.LAST_PAGE
+            break
+    return result

@@ -11,6 +11,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
 
 from . import services
 from .queries import FetchParamsError
@@ -18,10 +19,8 @@ from .serpapi_client import SerpApiPermanentError, SerpApiTransientError
 
 logger = logging.getLogger(__name__)
 
-# Retry delays: 5 s, 10 s, 20 s … capped at 10 min, with "full jitter" so workers that hit
-# the same 429 do not come back in lock-step.
-BACKOFF_BASE = 5.0
-BACKOFF_CAP = 600.0
+# Retry delays (settings ADSPARK_RETRY_BACKOFF_BASE / _CAP): 5 s, 10 s, 20 s … capped at
+# 10 min, with "full jitter" so workers that hit the same 429 do not come back in lock-step.
 
 
 def backoff_seconds(retries: int, *, retry_after: float | None = None) -> float:
@@ -30,8 +29,9 @@ def backoff_seconds(retries: int, *, retry_after: float | None = None) -> float:
     Exponential with full jitter: uniform in [base, min(cap, base·2^retries)]; never less than
     ``retry_after`` when the wait is known (our rate limiter says when a slot frees up).
     """
-    ceiling = min(BACKOFF_CAP, BACKOFF_BASE * (2**retries))
-    delay = random.uniform(BACKOFF_BASE, max(BACKOFF_BASE, ceiling))
+    base = settings.RETRY_BACKOFF_BASE
+    ceiling = min(settings.RETRY_BACKOFF_CAP, base * (2**retries))
+    delay = random.uniform(base, max(base, ceiling))
     if retry_after is not None:
         delay = max(delay, retry_after)
     return round(delay, 1)

@@ -185,6 +185,11 @@ SERPAPI_MAX_SEARCHES_PER_RUN = env_int("SERPAPI_MAX_SEARCHES_PER_RUN", 20, minim
 # Results per page: 100 is SerpApi's documented maximum and spends the fewest searches.
 SERPAPI_PAGE_SIZE = env_int("SERPAPI_PAGE_SIZE", 100, minimum=1)
 
+# Celery retry backoff for transient errors (seconds): base·2^n with full jitter, capped.
+# 5 s first: SerpApi 429s clear within seconds; 10 min cap stays far below the visibility timeout.
+RETRY_BACKOFF_BASE = env_float("ADSPARK_RETRY_BACKOFF_BASE", 5.0, minimum=0.0)
+RETRY_BACKOFF_CAP = env_float("ADSPARK_RETRY_BACKOFF_CAP", 600.0, minimum=0.0)
+
 # --- Outbound URL safety (SSRF) -------------------------------------------------------------
 URL_ALLOW_LOOPBACK = env_bool("ADSPARK_ALLOW_LOOPBACK_URLS", False)
 URL_ALLOW_PRIVATE = env_bool("ADSPARK_ALLOW_PRIVATE_URLS", False)

@@ -105,7 +105,7 @@ class Migration(migrations.Migration):
                 ('next_page_token', models.TextField(blank=True, default='')),
                 ('retries', models.PositiveIntegerField(default=0)),
                 ('creative_ids', models.JSONField(blank=True, default=list)),
-                ('stop_reason', models.CharField(blank=True, default='', max_length=32)),
+                ('stop_reason', models.CharField(blank=True, choices=[('last_page', 'Last page reached'), ('max_pages', 'Page limit reached'), ('search_budget', 'Search budget spent'), ('no_results', 'No results')], default='', max_length=32)),
                 ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='fetch_runs', to=settings.AUTH_USER_MODEL)),
             ],
             options={

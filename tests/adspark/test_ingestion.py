@@ -1,0 +1,173 @@
+"""Ingestion: one page at a time, bulk upserts, idempotent, new vs updated counted."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from AdSpark.models import Advertiser, Creative, CreativeDetails, FetchRun
+from AdSpark.parsing import from_unix
+from AdSpark.queries import normalize_fetch_params
+from AdSpark.serpapi_client import SerpApiClient, SerpApiPermanentError, SerpApiTransientError
+from AdSpark.services import creative_details_fetch, creative_upsert_page, fetch_dry_run, fetch_run_create, fetch_run_execute
+
+RESPONSES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "serpapi" / "responses"
+TESLA = "AR17828074650563772417"
+
+pytestmark = pytest.mark.django_db
+
+
+def _items(name: str) -> list[dict]:
+    return json.loads((RESPONSES / name).read_text())["ad_creatives"]
+
+
+def test_it_inserts_a_page_and_replaying_it_changes_nothing() -> None:
+    items = _items("peer_tesla_p1.json")
+    first = creative_upsert_page(items=items, region="2840")
+    assert (first.seen, first.new, first.updated) == (40, 40, 0)
+    before = list(Creative.objects.order_by("pk").values_list("pk", "updated_at"))
+
+    again = creative_upsert_page(items=items, region="2840")
+
+    assert (again.seen, again.new, again.updated) == (40, 0, 0)
+    assert Creative.objects.count() == 40 and Advertiser.objects.count() == 1
+    assert list(Creative.objects.order_by("pk").values_list("pk", "updated_at")) == before
+
+
+def test_it_writes_a_page_with_a_bounded_number_of_statements() -> None:
+    items = _items("holloway_list_nike.json")
+    with CaptureQueriesContext(connection) as queries:
+        creative_upsert_page(items=items, region="2840")
+    # SELECT existing, upsert advertisers, upsert creatives, UPDATE first/last seen (+ savepoint)
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert len(statements) == 4
+
+
+def test_it_counts_changed_creatives_as_updated_and_merges_regions() -> None:
+    items = _items("peer_tesla_p1.json")
+    creative_upsert_page(items=items, region="2840")
+    changed = copy.deepcopy(items[:3])
+    for item in changed:
+        item["last_shown"] += 86400
+        item["total_days_shown"] += 1
+
+    result = creative_upsert_page(items=changed + items[3:5], region="2826")
+
+    assert (result.new, result.updated) == (0, 5)  # 3 changed + 2 newly seen in another region
+    creative = Creative.objects.get(pk=items[0]["ad_creative_id"])
+    assert creative.regions == ["2826", "2840"]
+    assert creative.last_shown == from_unix(items[0]["last_shown"] + 86400)
+    assert creative.total_days_shown == items[0]["total_days_shown"] + 1
+
+
+def test_it_sets_advertiser_first_and_last_seen_from_all_its_creatives() -> None:
+    items = _items("peer_tesla_p1.json")
+    creative_upsert_page(items=items[20:], region="2840")
+    creative_upsert_page(items=items[:20], region="2840")  # written last, not necessarily latest
+
+    advertiser = Advertiser.objects.get(pk=TESLA)
+    assert advertiser.name == "Tesla Inc."
+    assert advertiser.first_seen == from_unix(min(i["first_shown"] for i in items))
+    assert advertiser.last_seen == from_unix(max(i["last_shown"] for i in items))
+
+
+def test_it_skips_unparseable_items_and_keeps_the_rest() -> None:
+    items = _items("exportscout_onlinelighting_gb.json") + [{"format": "text"}]
+    result = creative_upsert_page(items=items, region="2826")
+    assert result.new == 6 and len(result.skipped) == 1
+
+
+def test_it_runs_a_multi_page_fetch_and_records_progress(serpapi) -> None:  # type: ignore[no-untyped-def]
+    query = normalize_fetch_params({"advertiser_ids": TESLA, "region": "US", "num": 15})
+    run = fetch_run_create(owner=None, query=query, enqueue=False)
+    seen_progress: list[tuple[int, int]] = []
+
+    run = fetch_run_execute(fetch_run_id=run.pk, on_page=lambda r: seen_progress.append((r.progress_done, r.progress_total)))
+
+    assert run.status == "succeeded" and run.error == ""
+    assert (run.pages_fetched, run.searches_used, run.creatives_seen, run.creatives_new) == (3, 3, 40, 40)
+    assert run.stop_reason == "last_page" and run.next_page_token == ""
+    assert seen_progress == [(1, 5), (2, 5), (3, 3)]
+    assert len(run.creative_ids) == 40 and run.finished_at >= run.started_at
+
+
+def test_it_stops_at_max_pages_and_at_the_search_budget(serpapi, settings) -> None:  # type: ignore[no-untyped-def]
+    query = normalize_fetch_params({"advertiser_ids": TESLA, "region": "US", "num": 5, "max_pages": 2})
+    run = fetch_run_execute(fetch_run_id=fetch_run_create(owner=None, query=query, enqueue=False).pk)
+    assert (run.pages_fetched, run.creatives_seen, run.stop_reason) == (2, 10, "max_pages")
+
+    settings.SERPAPI_MAX_SEARCHES_PER_RUN = 3
+    query = normalize_fetch_params({"advertiser_ids": TESLA, "region": "US", "num": 5, "max_pages": 8})
+    run = fetch_run_execute(fetch_run_id=fetch_run_create(owner=None, query=query, enqueue=False).pk)
+    assert (run.pages_fetched, run.searches_used, run.stop_reason) == (3, 3, "search_budget")
+
+
+def test_it_resumes_from_the_checkpoint_after_a_transient_error(serpapi) -> None:  # type: ignore[no-untyped-def]
+    query = normalize_fetch_params({"advertiser_ids": TESLA, "region": "US", "num": 15})
+    run = fetch_run_create(owner=None, query=query, enqueue=False)
+    client = SerpApiClient(base_url=serpapi.url)
+    calls = {"n": 0}
+    original = client.search_page
+
+    def flaky(q, next_page_token=None):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise SerpApiTransientError("HTTP 503", status_code=503)
+        return original(q, next_page_token=next_page_token)
+
+    client.search_page = flaky  # type: ignore[method-assign]
+    with pytest.raises(SerpApiTransientError):
+        fetch_run_execute(fetch_run_id=run.pk, client=client)
+    run.refresh_from_db()
+    assert (run.status, run.pages_fetched, run.creatives_seen) == ("running", 1, 15)
+
+    run = fetch_run_execute(fetch_run_id=run.pk, client=client)
+    assert (run.status, run.pages_fetched, run.creatives_seen) == ("succeeded", 3, 40)
+    assert [r["params"].get("next_page_token") is None for r in serpapi.requests] == [True, False, False]
+
+
+def test_it_fails_the_run_on_a_permanent_error_and_a_finished_run_is_not_run_again(serpapi) -> None:  # type: ignore[no-untyped-def]
+    serpapi.inject_fault(status=401)
+    query = normalize_fetch_params({"advertiser_ids": TESLA, "region": "US"})
+    run = fetch_run_create(owner=None, query=query, enqueue=False)
+    with pytest.raises(SerpApiPermanentError):
+        fetch_run_execute(fetch_run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "failed" and "401" in run.error
+
+    again = fetch_run_execute(fetch_run_id=run.pk)
+    assert again.status == "failed" and serpapi.search_count == 1
+    assert FetchRun.objects.count() == 1
+
+
+def test_it_stores_no_results_as_a_successful_empty_run(serpapi) -> None:  # type: ignore[no-untyped-def]
+    query = normalize_fetch_params(
+        {"text": "pwonlyias.com", "region": "2356", "start_date": "20260306", "end_date": "20261005", "num": 100}
+    )
+    run = fetch_run_execute(fetch_run_id=fetch_run_create(owner=None, query=query, enqueue=False).pk)
+    assert (run.status, run.creatives_seen, run.stop_reason) == ("succeeded", 0, "no_results")
+
+
+def test_it_writes_nothing_on_a_dry_run(serpapi) -> None:  # type: ignore[no-untyped-def]
+    query = normalize_fetch_params({"advertiser_ids": TESLA, "region": "US", "num": 20})
+    result = fetch_dry_run(query=query)
+    assert (result.pages, result.creatives_seen, result.already_stored) == (2, 40, 0)
+    assert Creative.objects.count() == 0 and FetchRun.objects.count() == 0
+
+
+def test_it_fetches_and_stores_a_creatives_ad_details(serpapi) -> None:  # type: ignore[no-untyped-def]
+    data = json.loads((RESPONSES / "holloway_details_rating_sitelinks.json").read_text())
+    params = data["search_parameters"]
+    creative_upsert_page(
+        items=[{"ad_creative_id": params["creative_id"], "advertiser_id": params["advertiser_id"],
+                "advertiser": "Under Armour", "format": "text"}],
+        region="2840",
+    )
+    details = creative_details_fetch(ad_creative_id=params["creative_id"])
+    assert details.title == "Under Armour" and len(details.variations) == 3
+    assert CreativeDetails.objects.count() == 1
