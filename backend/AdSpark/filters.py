@@ -12,14 +12,17 @@ from .selectors import creatives_in_json_list
 
 
 class CreativeFilter(django_filters.FilterSet):
-    """``?advertiser_id=AR…&format=text&region=US&platform=SEARCH&shown_after=2025-01-01&shown_before=…``.
+    """``?advertiser_id=AR…&creative_format=text&region=US&platform=SEARCH&shown_after=…&shown_before=…``.
+
+    The format filter is ``creative_format`` (SerpApi's name): DRF reserves ``?format=`` for
+    choosing a renderer.
 
     ``shown_after`` / ``shown_before`` select creatives whose shown period
     (first_shown … last_shown) overlaps the range; dates or ISO-8601 datetimes.
     """
 
     advertiser_id = django_filters.CharFilter(field_name="advertiser_id")
-    format = django_filters.ChoiceFilter(choices=CreativeFormat.choices)
+    creative_format = django_filters.ChoiceFilter(field_name="format", choices=CreativeFormat.choices)
     region = django_filters.CharFilter(method="filter_region")
     platform = django_filters.ChoiceFilter(choices=[(p, p) for p in PLATFORMS], method="filter_platform")
     shown_after = django_filters.IsoDateTimeFilter(field_name="last_shown", lookup_expr="gte")
@@ -28,7 +31,7 @@ class CreativeFilter(django_filters.FilterSet):
 
     class Meta:
         model = Creative
-        fields = ["advertiser_id", "format", "region", "platform", "target_domain"]
+        fields = ["advertiser_id", "creative_format", "region", "platform", "target_domain"]
 
     def filter_region(self, queryset: QuerySet[Creative], name: str, value: str) -> QuerySet[Creative]:
         try:

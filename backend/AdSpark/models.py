@@ -160,3 +160,196 @@ class FetchRun(Job):
 
     def get_absolute_url(self) -> str:
         return reverse("fetchrun-detail", args=[self.pk])
+
+
+# --- Watches (issue 3) ----------------------------------------------------------------------
+
+
+class WatchTrigger(models.TextChoices):
+    SCHEDULE = "schedule", "Scheduled by the dispatcher"
+    MANUAL = "manual", "Triggered through the API"
+
+
+class Watch(models.Model):
+    """A saved query that AdSpark re-runs every ``interval_minutes`` and reports new creatives of.
+
+    The query fields hold the values :func:`AdSpark.queries.normalize_fetch_params` returned
+    (``region`` as a geo code, dates as ``YYYYMMDD``); ``query_fingerprint`` is that query's
+    :meth:`~AdSpark.queries.FetchQuery.fingerprint`, shared by watches with identical queries.
+
+    Scheduling: the dispatcher picks active watches with ``next_run_at <= now``.
+    ``consecutive_failures`` drives backoff; ``paused_reason`` says (in words) why a watch was
+    switched off by AdSpark itself (empty when the owner paused it or it is active).
+    """
+
+    MIN_INTERVAL_MINUTES = 15
+    # A query is cheap to repeat but each page is a paid SerpApi search: at most daily-ish
+    # backoff (see AdSpark.watches.backoff_minutes) and a week as the longest interval.
+    MAX_INTERVAL_MINUTES = 7 * 24 * 60
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="watches")
+    name = models.CharField(max_length=200)
+    advertiser_ids = models.JSONField(default=list, blank=True)
+    text = models.CharField(max_length=200, blank=True, default="")
+    region = models.CharField(max_length=8, blank=True, default="")
+    platform = models.CharField(max_length=16, blank=True, default="")
+    creative_format = models.CharField(max_length=8, blank=True, default="")
+    start_date = models.CharField(max_length=8, blank=True, default="")
+    end_date = models.CharField(max_length=8, blank=True, default="")
+    political_ads = models.BooleanField(default=False)
+    max_pages = models.PositiveSmallIntegerField(null=True, blank=True)
+    query_fingerprint = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    interval_minutes = models.PositiveIntegerField(default=60)
+    is_active = models.BooleanField(default=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run = models.ForeignKey(
+        "WatchRun", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    # Set by the first successful run (the baseline); cleared when the query changes.
+    baseline_at = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    paused_reason = models.TextField(blank=True, default="")
+    alert_on_first_run = models.BooleanField(default=False)
+    notify_email = models.BooleanField(default=True)
+    webhook_url = models.URLField(max_length=2000, blank=True, default="")
+    webhook_secret = models.CharField(max_length=128, blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [
+            # The dispatcher's scan: active watches by next_run_at (a partial index stays small).
+            models.Index(
+                fields=["next_run_at"], name="watch_due_idx", condition=models.Q(is_active=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Watch {self.pk} {self.name!r}"
+
+    def query_params(self) -> dict[str, object]:
+        """The raw query as :func:`~AdSpark.queries.normalize_fetch_params` takes it."""
+        return {
+            "advertiser_ids": list(self.advertiser_ids or []),
+            "text": self.text,
+            "region": self.region,
+            "platform": self.platform,
+            "creative_format": self.creative_format,
+            "start_date": self.start_date,
+            "end_date": self.end_date,
+            "political_ads": self.political_ads,
+            "max_pages": self.max_pages,
+        }
+
+
+class WatchRun(Job):
+    """One run of a watch: the fetch it used and the creatives that were new to the watch.
+
+    ``fetch_run`` may be shared with other watches with the same query (see
+    ``AdSpark.watches``). ``new_creative_ids`` lists ``ad_creative_id`` values in the order
+    SerpApi returned them; on a baseline run (the watch's first success) they are recorded as
+    seen but not alerted unless the watch says ``alert_on_first_run``. ``requeues`` counts
+    re-queues by the stuck-run repair.
+    """
+
+    OWNER_FIELD = "watch__owner"
+    TASK_NAME = "AdSpark.tasks.process_watch_task"
+
+    watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="runs")
+    trigger = models.CharField(max_length=16, choices=WatchTrigger.choices, default=WatchTrigger.SCHEDULE)
+    fetch_run = models.ForeignKey(
+        FetchRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="watch_runs"
+    )
+    shared_fetch = models.BooleanField(default=False)
+    is_baseline = models.BooleanField(default=False)
+    new_creatives_count = models.PositiveIntegerField(default=0)
+    new_creative_ids = models.JSONField(default=list, blank=True)
+    alerted = models.BooleanField(default=False)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
+    requeues = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["watch", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"WatchRun {self.pk} of watch {self.watch_id} ({self.status})"
+
+
+class WatchCreative(models.Model):
+    """A creative a watch has seen: "new" means new to this watch.
+
+    ``ad_creative_id`` is deliberately not a foreign key: the cleanup of old creatives must not
+    make a watch forget what it has seen (it would alert again when the creative comes back).
+    """
+
+    watch = models.ForeignKey(Watch, on_delete=models.CASCADE, related_name="seen_creatives")
+    ad_creative_id = models.CharField(max_length=32)
+    first_seen_by_watch = models.DateTimeField()
+    first_run = models.ForeignKey(
+        WatchRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_baseline = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["watch", "ad_creative_id"], name="watch_creative_unique")
+        ]
+        indexes = [models.Index(fields=["watch", "-first_seen_by_watch"])]
+
+    def __str__(self) -> str:
+        return f"{self.ad_creative_id} seen by watch {self.watch_id}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SUCCEEDED = "succeeded", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(models.Model):
+    """One webhook notification of a watch run (``POST`` to ``url``), retried with backoff.
+
+    ``attempts`` counts HTTP attempts; each is logged as a :class:`WebhookAttempt`.
+    """
+
+    watch_run = models.ForeignKey(WatchRun, on_delete=models.CASCADE, related_name="webhook_deliveries")
+    url = models.URLField(max_length=2000)
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+
+    def __str__(self) -> str:
+        return f"Webhook delivery {self.pk} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    """One HTTP attempt of a webhook delivery: ``status_code`` (None when no response came:
+    timeout, refused connection, refused URL), ``error`` text, ``duration_ms``."""
+
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveSmallIntegerField()
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+    attempted_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["delivery", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Attempt {self.number} of delivery {self.delivery_id}: {self.status_code or self.error[:40]}"
