@@ -143,7 +143,7 @@ def test_it_shows_a_creative_with_its_details_and_404s_unknown_ids(alice_client:
     creative = CreativeFactory()
     body = alice_client.get(f"/api/adspark/creatives/{creative.ad_creative_id}/").json()
     assert body["ad_creative_id"] == creative.ad_creative_id and body["details"] is None
-    assert alice_client.get("/api/adspark/creatives/CR00000000000000000000/").status_code == 404
+    assert alice_client.get("/api/adspark/creatives/CR99999999999999999999/").status_code == 404
 
 
 def test_it_lists_advertisers_with_counts_and_their_creatives(alice_client: APIClient, stored) -> None:  # type: ignore[no-untyped-def]
@@ -153,7 +153,7 @@ def test_it_lists_advertisers_with_counts_and_their_creatives(alice_client: APIC
     assert tesla["name"] == "Tesla Inc." and tesla["first_seen"] < tesla["last_seen"]
     creatives = alice_client.get(f"/api/adspark/advertisers/{TESLA}/creatives/").json()
     assert creatives["count"] == 40
-    assert alice_client.get("/api/adspark/advertisers/AR00000000000000000000/").status_code == 404
+    assert alice_client.get("/api/adspark/advertisers/AR99999999999999999999/").status_code == 404
 
 
 def test_it_reports_a_task_only_to_the_owner_of_its_job(alice_client: APIClient, alice, bob) -> None:  # type: ignore[no-untyped-def]
