@@ -48,7 +48,8 @@ def test_it_applies_the_per_task_limits_from_the_table() -> None:
 
 def test_it_picks_the_threads_pool_on_windows() -> None:
     code = (
-        "import sys; sys.platform = 'win32'; "
+        # import the libraries first (ssl cannot be imported under a fake win32), then pretend
+        "import ssl, amqp, kombu, celery, django, sys; sys.platform = 'win32'; "
         "from backend.celery import app; print(app.conf.worker_pool)"
     )
     out = subprocess.run([sys.executable, "-c", code], cwd=BACKEND_DIR, capture_output=True, text=True, check=True)
