@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from backend.celery import OUR_TASK_PREFIXES, QUEUES, TASKS, app
+from backend.celery import OUR_TASK_PREFIXES, QUEUES, TASKS, app, worker_pool_for
 from tests.conftest import BACKEND_DIR
 
 
@@ -47,13 +47,9 @@ def test_it_applies_the_per_task_limits_from_the_table() -> None:
 
 
 def test_it_picks_the_threads_pool_on_windows() -> None:
-    code = (
-        # import the libraries first (ssl cannot be imported under a fake win32), then pretend
-        "import ssl, amqp, kombu, celery, django, sys; sys.platform = 'win32'; "
-        "from backend.celery import app; print(app.conf.worker_pool)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], cwd=BACKEND_DIR, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "threads"
+    assert worker_pool_for("win32") == "threads"
+    assert worker_pool_for("linux") == worker_pool_for("darwin") == "prefork"
+    assert app.conf.worker_pool == worker_pool_for(sys.platform)
 
 
 @pytest.mark.integration

@@ -68,6 +68,7 @@ TASKS: dict[str, dict[str, Any]] = {
         "queue": QUEUE_DEFAULT,
         "soft_time_limit": 60,
         "time_limit": 90,
+        "max_retries": 3,
     },
     "AdSpark.tasks.deliver_webhook_task": {
         "queue": QUEUE_DEFAULT,
@@ -157,9 +158,16 @@ app.conf.update(
     beat_scheduler="django_celery_beat.schedulers:DatabaseScheduler",
 )
 
-# Prefork fails on Windows (PermissionError: [WinError 5]): use the threads pool there.
-if sys.platform == "win32":
-    app.conf.worker_pool = "threads"
+
+def worker_pool_for(platform: str) -> str:
+    """Return the default worker pool for ``platform`` (a ``sys.platform`` value).
+
+    Prefork fails on Windows (``PermissionError: [WinError 5] Access is denied``), so workers
+    there use the threads pool; everywhere else prefork. ``-P`` on the command line still wins.
+    """
+    return "threads" if platform == "win32" else "prefork"
+
+
+app.conf.worker_pool = worker_pool_for(sys.platform)
 
 app.autodiscover_tasks()
-
