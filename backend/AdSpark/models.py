@@ -51,8 +51,12 @@ class Creative(models.Model):
     """
 
     ad_creative_id = models.CharField(max_length=32, primary_key=True)
-    advertiser = models.ForeignKey(Advertiser, on_delete=models.CASCADE, related_name="creatives")
-    format = models.CharField(max_length=8, choices=CreativeFormat.choices, db_index=True)
+    # No single-column FK index: the (advertiser, -last_shown) index below serves those lookups,
+    # and every index costs time on each ingested page (bench/ingest.py).
+    advertiser = models.ForeignKey(
+        Advertiser, on_delete=models.CASCADE, related_name="creatives", db_index=False
+    )
+    format = models.CharField(max_length=8, choices=CreativeFormat.choices)
     image_url = models.TextField(blank=True, default="")
     preview_url = models.TextField(blank=True, default="")
     width = models.PositiveIntegerField(null=True, blank=True)
@@ -74,7 +78,6 @@ class Creative(models.Model):
         indexes = [
             models.Index(fields=["advertiser", "-last_shown"]),
             models.Index(fields=["first_shown"]),
-            models.Index(fields=["updated_at"]),
         ]
 
     def __str__(self) -> str:

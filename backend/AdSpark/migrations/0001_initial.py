@@ -18,7 +18,7 @@ class Migration(migrations.Migration):
             name='Creative',
             fields=[
                 ('ad_creative_id', models.CharField(max_length=32, primary_key=True, serialize=False)),
-                ('format', models.CharField(choices=[('text', 'Text'), ('image', 'Image'), ('video', 'Video')], db_index=True, max_length=8)),
+                ('format', models.CharField(choices=[('text', 'Text'), ('image', 'Image'), ('video', 'Video')], max_length=8)),
                 ('image_url', models.TextField(blank=True, default='')),
                 ('preview_url', models.TextField(blank=True, default='')),
                 ('width', models.PositiveIntegerField(blank=True, null=True)),
@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='creative',
             name='advertiser',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='creatives', to='AdSpark.advertiser'),
+            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='creatives', to='AdSpark.advertiser'),
         ),
         migrations.CreateModel(
             name='FetchRun',
@@ -119,9 +119,5 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name='creative',
             index=models.Index(fields=['first_shown'], name='AdSpark_cre_first_s_3bef58_idx'),
-        ),
-        migrations.AddIndex(
-            model_name='creative',
-            index=models.Index(fields=['updated_at'], name='AdSpark_cre_updated_800937_idx'),
         ),
     ]
