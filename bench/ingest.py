@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import BACKEND_DIR, SHARED_RESPONSES, setup_django  # noqa: E402
+from _setup import BACKEND_DIR, SHARED_RESPONSES, setup_django
 
 BENCH_KEY = "bench-serpapi-key"
 

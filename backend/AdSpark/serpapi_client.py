@@ -106,9 +106,9 @@ class SerpApiClient:
         self.timeout = timeout or settings.SERPAPI_TIMEOUT
         self._client = serpapi.Client(api_key=self.api_key, timeout=self.timeout)
         self._client.BASE_DOMAIN = self.base_url
-        if limiter is None:
+        if limiter is None or limiter is True:
             limiter = SlidingWindowLimiter("serpapi", limit=settings.SERPAPI_RATE_LIMIT_PER_HOUR)
-        self.limiter: SlidingWindowLimiter | None = limiter or None
+        self.limiter: SlidingWindowLimiter | None = limiter if isinstance(limiter, SlidingWindowLimiter) else None
 
     def _request(self, params: dict[str, str]) -> dict[str, Any]:
         if not self.api_key:

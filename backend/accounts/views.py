@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, status
 from rest_framework.authtoken.views import ObtainAuthToken
@@ -47,19 +48,27 @@ class TokenView(ObtainAuthToken):
         return super().post(request, *args, **kwargs)
 
 
+def _signed_in(request: Request) -> User:
+    """The request's user; views using it require authentication (the default permission)."""
+    assert isinstance(request.user, User)
+    return request.user
+
+
 class MeView(APIView):
     """``GET /api/auth/me/`` (the signed-in user); ``PATCH`` updates their settings."""
 
     @extend_schema(responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        UserSettings.objects.get_or_create(user=request.user)
-        return Response(MeSerializer(request.user).data)
+        user = _signed_in(request)
+        UserSettings.objects.get_or_create(user=user)
+        return Response(MeSerializer(user).data)
 
     @extend_schema(request=UserSettingsSerializer, responses=MeSerializer)
     def patch(self, request: Request) -> Response:
-        user_settings, _ = UserSettings.objects.get_or_create(user=request.user)
+        user = _signed_in(request)
+        user_settings, _ = UserSettings.objects.get_or_create(user=user)
         serializer = UserSettingsSerializer(user_settings, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         serializer.save()
-        request.user.refresh_from_db()
-        return Response(MeSerializer(request.user).data)
+        user.refresh_from_db()
+        return Response(MeSerializer(user).data)

@@ -30,7 +30,7 @@ def job_claim(model: type[Job], *, pk: int, task_id: str | None) -> bool:
     A ``running`` row is claimable again: with ``acks_late`` a message is only redelivered
     when the worker that held it died, so the new delivery takes over.
     """
-    updated = model.objects.filter(pk=pk, status__in=ACTIVE_STATUSES).update(
+    updated = model._default_manager.filter(pk=pk, status__in=ACTIVE_STATUSES).update(
         status=JobStatus.RUNNING,
         celery_task_id=task_id,
         started_at=Coalesce("started_at", timezone.now()),
@@ -43,7 +43,7 @@ def job_claim(model: type[Job], *, pk: int, task_id: str | None) -> bool:
 def job_succeed(model: type[Job], *, pk: int, **fields: object) -> bool:
     """Mark job ``pk`` succeeded (setting ``fields`` too); False if it was not active."""
     now = timezone.now()
-    updated = model.objects.filter(pk=pk, status__in=ACTIVE_STATUSES).update(
+    updated = model._default_manager.filter(pk=pk, status__in=ACTIVE_STATUSES).update(
         status=JobStatus.SUCCEEDED, finished_at=now, updated_at=now, error="", **fields
     )
     return updated == 1
@@ -52,7 +52,7 @@ def job_succeed(model: type[Job], *, pk: int, **fields: object) -> bool:
 def job_fail(model: type[Job], *, pk: int, error: str, **fields: object) -> bool:
     """Mark job ``pk`` failed with a readable ``error``; False if it was not active."""
     now = timezone.now()
-    updated = model.objects.filter(pk=pk, status__in=ACTIVE_STATUSES).update(
+    updated = model._default_manager.filter(pk=pk, status__in=ACTIVE_STATUSES).update(
         status=JobStatus.FAILED, finished_at=now, updated_at=now, error=error[:4000], **fields
     )
     return updated == 1
@@ -67,7 +67,7 @@ def job_for_task(task_id: str, *, user: object) -> Job | None:
         query = Q(celery_task_id=task_id)
         if not getattr(user, "is_staff", False):
             query &= Q(**{model.OWNER_FIELD: user})
-        row = model.objects.filter(query).first()
+        row = model._default_manager.filter(query).first()
         if row is not None:
             return row
     return None

@@ -58,7 +58,7 @@ def check_url(
             infos = socket.getaddrinfo(host, parts.port or 443, proto=socket.IPPROTO_TCP)
         except socket.gaierror as exc:
             raise UnsafeURLError(f"The host {host!r} does not resolve.") from exc
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+        addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
     for address in addresses:
         _check_address(address, loopback_ok=loopback_ok, private_ok=private_ok)
     return url

@@ -79,9 +79,10 @@ class TaskStatusView(APIView):
         job = job_for_task(task_id, user=request.user)
         if job is None:
             raise NotFound("No job of yours was run by this task.")
-        result = AsyncResult(task_id, app=app)
+        result: AsyncResult[Any] = AsyncResult(task_id, app=app)
+        state: str
         try:
-            state = result.state
+            state = str(result.state)
         except Exception:  # result backend down: the row still answers
             state = "UNKNOWN"
         summary = {

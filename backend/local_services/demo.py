@@ -19,6 +19,7 @@ Exit code 0 when every step succeeded, 1 otherwise. Logs of the processes: ``var
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shutil
 import signal
@@ -257,7 +258,7 @@ def demo_steps(apps: set[str]) -> list[Callable[[Api], bool]]:
     """Further steps shown when their features are present (watches, variants)."""
     steps: list[Callable[[Api], bool]] = []
     try:
-        from local_services import demo_steps as extra
+        extra = importlib.import_module("local_services.demo_steps")
     except ImportError:
         return steps
     return [*steps, *extra.steps(apps, console)]

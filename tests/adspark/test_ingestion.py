@@ -14,7 +14,13 @@ from AdSpark.models import Advertiser, Creative, CreativeDetails, FetchRun
 from AdSpark.parsing import from_unix
 from AdSpark.queries import normalize_fetch_params
 from AdSpark.serpapi_client import SerpApiClient, SerpApiPermanentError, SerpApiTransientError
-from AdSpark.services import creative_details_fetch, creative_upsert_page, fetch_dry_run, fetch_run_create, fetch_run_execute
+from AdSpark.services import (
+    creative_details_fetch,
+    creative_upsert_page,
+    fetch_dry_run,
+    fetch_run_create,
+    fetch_run_execute,
+)
 
 RESPONSES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "serpapi" / "responses"
 TESLA = "AR17828074650563772417"
@@ -78,7 +84,7 @@ def test_it_sets_advertiser_first_and_last_seen_from_all_its_creatives() -> None
 
 
 def test_it_skips_unparseable_items_and_keeps_the_rest() -> None:
-    items = _items("exportscout_onlinelighting_gb.json") + [{"format": "text"}]
+    items = [*_items("exportscout_onlinelighting_gb.json"), {"format": "text"}]
     result = creative_upsert_page(items=items, region="2826")
     assert result.new == 6 and len(result.skipped) == 1
 

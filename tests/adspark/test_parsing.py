@@ -99,7 +99,7 @@ def test_it_parses_ad_details_with_sitelinks_and_ratings() -> None:
     assert fields["variations"] == data["ad_creatives"]
     assert fields["title"] == "Under Armour"
     assert fields["visible_link"] == "underarmour.com"
-    assert fields["snippet"].startswith("Here’s The Under Armour Deal")
+    assert fields["snippet"].startswith("Here\u2019s The Under Armour Deal")
     assert fields["regions"] == [{"region": 2840, "region_name": "United States", "last_shown": 20260812}]
     assert fields["last_shown"] == from_unix(1786573541)
     assert fields["no_results"] is False
