@@ -14,6 +14,7 @@ import logging
 import math
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +28,7 @@ from core.jobs import job_claim, job_fail, job_succeed
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
 from .parsing import CreativeRecord, ParseError, parse_creative, parse_details
 from .queries import FetchQuery, normalize_fetch_params
-from .serpapi_client import SerpApiClient, SerpApiPermanentError
+from .serpapi_client import SerpApiClient, SerpApiPage, SerpApiPermanentError
 
 logger = logging.getLogger(__name__)
 
@@ -326,54 +327,44 @@ def fetch_run_execute(
     seen_set = set(seen_ids)
     planned = run.progress_total or query.max_pages
     stop_reason = StopReason.LAST_PAGE if pages_done and not token else StopReason.MAX_PAGES
-    while token or pages_done == 0:
-        if pages_done >= query.max_pages:
-            stop_reason = StopReason.MAX_PAGES
-            break
-        if searches_used >= budget:
-            stop_reason = StopReason.SEARCH_BUDGET
-            break
-        try:
-            page = client.search_page(query, next_page_token=token)
-        except SerpApiPermanentError as exc:
-            job_fail(FetchRun, pk=run.pk, error=str(exc))
-            raise
-        token = page.next_page_token
-        pages_done += 1
-        searches_used += 1
-        if page.total_results is not None and total_results is None:
-            total_results = page.total_results
-            planned = min(query.max_pages, max(1, math.ceil(page.total_results / query.num)))
-        if not token:
-            planned = pages_done
-        with transaction.atomic():
-            upserted = creative_upsert_page(items=page.creatives, region=query.region, platform=query.platform)
-            for creative_id in upserted.creative_ids:
-                if creative_id not in seen_set:
-                    seen_set.add(creative_id)
-                    seen_ids.append(creative_id)
-            FetchRun.objects.filter(pk=run.pk).update(
-                pages_fetched=pages_done,
-                progress_done=pages_done,
-                progress_total=max(planned, pages_done),
-                searches_used=searches_used,
-                creatives_seen=len(seen_ids),
-                creatives_new=F("creatives_new") + upserted.new,
-                creatives_updated=F("creatives_updated") + upserted.updated,
-                total_results=total_results,
-                next_page_token=token or "",
-                creative_ids=seen_ids,
+    # While a page is written, the next one is already being fetched (one request ahead, only
+    # within max_pages and the budget): HTTP and the database overlap (bench/ingest.py).
+    prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-run-{run.pk}")
+    ahead: Future[SerpApiPage] | None = None
+    try:
+        while token or pages_done == 0:
+            if pages_done >= query.max_pages:
+                stop_reason = StopReason.MAX_PAGES
+                break
+            if searches_used >= budget:
+                stop_reason = StopReason.SEARCH_BUDGET
+                break
+            try:
+                page = ahead.result() if ahead is not None else client.search_page(query, next_page_token=token)
+            except SerpApiPermanentError as exc:
+                job_fail(FetchRun, pk=run.pk, error=str(exc))
+                raise
+            ahead = None
+            token = page.next_page_token
+            if token and pages_done + 1 < query.max_pages and searches_used + 1 < budget and not page.no_results:
+                ahead = prefetch.submit(client.search_page, query, next_page_token=token)
+            pages_done, searches_used, total_results, planned, upserted = _store_page(
+                run_pk=run.pk, query=query, page=page, token=token, pages_done=pages_done,
+                searches_used=searches_used, total_results=total_results, planned=planned,
+                seen_ids=seen_ids, seen_set=seen_set,
             )
-        if upserted.skipped:
-            logger.warning("fetch run %s skipped %d items: %s", run.pk, len(upserted.skipped), upserted.skipped[:3])
-        if on_page is not None:
-            on_page(FetchRun.objects.defer("creative_ids").get(pk=run.pk))
-        if page.no_results:
-            stop_reason = StopReason.NO_RESULTS
-            break
-        if not token:
-            stop_reason = StopReason.LAST_PAGE
-            break
+            if upserted.skipped:
+                logger.warning("fetch run %s skipped %d items: %s", run.pk, len(upserted.skipped), upserted.skipped[:3])
+            if on_page is not None:
+                on_page(FetchRun.objects.defer("creative_ids").get(pk=run.pk))
+            if page.no_results:
+                stop_reason = StopReason.NO_RESULTS
+                break
+            if not token:
+                stop_reason = StopReason.LAST_PAGE
+                break
+    finally:
+        prefetch.shutdown(wait=False, cancel_futures=True)
     job_succeed(FetchRun, pk=run.pk, stop_reason=stop_reason, progress_done=pages_done, progress_total=pages_done or 1)
     run.refresh_from_db()
     logger.info(
@@ -381,6 +372,52 @@ def fetch_run_execute(
         run.pk, run.pages_fetched, run.creatives_seen, run.creatives_new, run.creatives_updated, stop_reason,
     )
     return run
+
+
+def _store_page(
+    *,
+    run_pk: int,
+    query: FetchQuery,
+    page: SerpApiPage,
+    token: str | None,
+    pages_done: int,
+    searches_used: int,
+    total_results: int | None,
+    planned: int,
+    seen_ids: list[str],
+    seen_set: set[str],
+) -> tuple[int, int, int | None, int, UpsertResult]:
+    """Upsert one page and save the run's checkpoint in the same transaction.
+
+    Returns the new ``(pages_done, searches_used, total_results, planned, upserted)``;
+    ``seen_ids``/``seen_set`` are extended in place.
+    """
+    pages_done += 1
+    searches_used += 1
+    if page.total_results is not None and total_results is None:
+        total_results = page.total_results
+        planned = min(query.max_pages, max(1, math.ceil(page.total_results / query.num)))
+    if not token:
+        planned = pages_done
+    with transaction.atomic():
+        upserted = creative_upsert_page(items=page.creatives, region=query.region, platform=query.platform)
+        for creative_id in upserted.creative_ids:
+            if creative_id not in seen_set:
+                seen_set.add(creative_id)
+                seen_ids.append(creative_id)
+        FetchRun.objects.filter(pk=run_pk).update(
+            pages_fetched=pages_done,
+            progress_done=pages_done,
+            progress_total=max(planned, pages_done),
+            searches_used=searches_used,
+            creatives_seen=len(seen_ids),
+            creatives_new=F("creatives_new") + upserted.new,
+            creatives_updated=F("creatives_updated") + upserted.updated,
+            total_results=total_results,
+            next_page_token=token or "",
+            creative_ids=seen_ids,
+        )
+    return pages_done, searches_used, total_results, planned, upserted
 
 
 def fetch_run_fail(*, fetch_run_id: int, error: str) -> bool:
