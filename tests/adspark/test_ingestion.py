@@ -178,3 +178,32 @@ def test_it_fetches_and_stores_a_creatives_ad_details(serpapi) -> None:  # type:
     details = creative_details_fetch(ad_creative_id=params["creative_id"])
     assert details.title == "Under Armour" and len(details.variations) == 3
     assert CreativeDetails.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "peer_tesla_p1.json",
+        "holloway_list_nike.json",
+        "holloway_list_lululemon.json",
+        "holloway_list_arcteryx_lastpage.json",
+        "exportscout_onlinelighting_gb.json",
+    ],
+)
+def test_it_stores_every_recorded_item_in_the_model_without_loss(name: str) -> None:
+    data = json.loads((RESPONSES / name).read_text())
+    region = data["search_parameters"]["region"]
+    creative_upsert_page(items=data["ad_creatives"], region=region)
+    for item in data["ad_creatives"]:
+        creative = Creative.objects.select_related("advertiser").get(pk=item["ad_creative_id"])
+        assert creative.advertiser_id == item["advertiser_id"] and creative.advertiser.name == item["advertiser"]
+        assert creative.format == item["format"]
+        assert creative.image_url == item.get("image", "") and creative.preview_url == item.get("link", "")
+        assert (creative.width, creative.height) == (item.get("width"), item.get("height"))
+        assert creative.target_domain == item.get("target_domain", "")
+        assert creative.first_shown == from_unix(item["first_shown"])
+        assert creative.last_shown == from_unix(item["last_shown"])
+        assert creative.total_days_shown == item["total_days_shown"]
+        assert creative.details_link == item["details_link"]
+        assert creative.serpapi_details_link == item.get("serpapi_details_link", "")
+        assert creative.regions == [region] and creative.raw == item
