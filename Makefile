@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: help setup demo test lint format typecheck schema dev worker beat flower migrate clean
+.PHONY: help setup demo test lint format typecheck schema dev status worker beat flower migrate clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,15 +28,25 @@ demo: setup  ## the main job: a real fetch of recorded SerpApi data through the 
 	cd backend && ../$(BIN)/python -m local_services.demo
 
 test: setup  ## lint, migrations check, schema check, the whole test suite
-	$(BIN)/ruff check backend tests bench
+	$(BIN)/ruff check backend tests bench monitor_celery.py
 	cd backend && DJANGO_DEBUG=true ../$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup  ## ruff lint
-	$(BIN)/ruff check backend tests bench
+	$(BIN)/ruff check backend tests bench monitor_celery.py
 
 format: setup  ## ruff format
-	$(BIN)/ruff format backend tests bench
+	$(BIN)/ruff format backend tests bench monitor_celery.py
+
+dev: setup  ## web, four workers, beat and Flower in one terminal (reload on change; Ctrl-C stops all)
+	@grep -q '^FLOWER_BASIC_AUTH=' .env || { echo "FLOWER_BASIC_AUTH=dev:$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))')" >> .env; echo "Wrote a Flower login (FLOWER_BASIC_AUTH) to .env"; }
+	@$(BIN)/python -c "import redis, sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1).ping()" "$${CELERY_BROKER_URL:-redis://localhost:6379/0}" 2>/dev/null \
+	  || { mkdir -p var/redis && redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --dir var/redis --appendonly yes --maxmemory-policy noeviction && echo "Started redis-server on 127.0.0.1:6379 (append-only file in var/redis)"; }
+	cd backend && ../$(BIN)/python manage.py migrate --noinput
+	$(BIN)/honcho -f Procfile.dev start
+
+status: setup  ## Celery status: processes, workers per queue, queue depths, beat (exit 0/1/2)
+	celery_scripts/celery_status.sh
 
 migrate: setup  ## apply migrations to the configured database
 	cd backend && ../$(BIN)/python manage.py migrate
