@@ -150,7 +150,7 @@ def watch_alert_email_send(*, watch_run_id: int) -> bool:
         return False
     payload = watch_alert_payload(watch_run_id=run.pk)
     lines = [
-        f"Your watch \"{run.watch.name}\" found {run.new_creatives_count} new creative(s).",
+        f'Your watch "{run.watch.name}" found {run.new_creatives_count} new creative(s).',
         "",
     ]
     for creative in payload["creatives"]:

@@ -147,3 +147,112 @@ def fetch_creative_details_task(self: Any, ad_creative_id: str, region: str | No
         "variations": len(details.variations),
         "no_results": details.no_results,
     }
+
+
+# --- Watches (issue 3) -------------------------------------------------------------------------
+# Queues, time limits and retry bounds: backend/celery.py. Services: AdSpark/watches.py,
+# AdSpark/alerts.py, AdSpark/cleanup.py.
+
+# Seconds before a watch run that waits on another watch's fetch looks again.
+SHARED_FETCH_RETRY_SECONDS = 15
+
+
+@shared_task(bind=True, name="AdSpark.tasks.process_watch_task")
+def process_watch_task(self: Any, watch_id: int, watch_run_id: int | None = None) -> dict[str, Any]:
+    """Run one watch (queue ``data_fetch``): fetch or share a fetch, record new creatives.
+
+    The dispatcher sends ``process_watch_task(watch_id, watch_run_id=…)``; the seed's
+    ``process_watch_task.delay(watch_id)`` creates its WatchRun itself (keyed by task id).
+    Returns ``{"watch_id", "watch_run_id", "status", "new_creatives_count", "is_baseline",
+    "error"}``. Transient SerpApi errors are retried with backoff; after ``max_retries`` the
+    run fails and the watch backs off (see AdSpark.watches.watch_run_fail). Permanent errors
+    fail the run and pause the watch without raising.
+    """
+    from . import watches
+
+    if watch_run_id is None:
+        watch_run_id = watches.watch_run_for_task(watch_id=watch_id, task_id=self.request.id).pk
+    try:
+        run = watches.watch_run(watch_run_id=watch_run_id, task_id=self.request.id)
+    except (SerpApiTransientError, watches.SharedFetchPending) as exc:
+        if self.request.retries >= self.max_retries:
+            watches.watch_run_fail(
+                watch_run_id=watch_run_id, error=f"Gave up after {self.request.retries + 1} attempts: {exc}"
+            )
+            raise
+        if isinstance(exc, watches.SharedFetchPending):
+            countdown = float(SHARED_FETCH_RETRY_SECONDS)
+        else:
+            countdown = backoff_seconds(self.request.retries, retry_after=exc.retry_after)
+        logger.info("watch run %s: %s; retrying in %.1f s", watch_run_id, exc, countdown)
+        raise self.retry(exc=exc, countdown=countdown) from exc
+    except SoftTimeLimitExceeded:
+        watches.watch_run_fail(watch_run_id=watch_run_id, error="Time limit exceeded; the run was stopped.")
+        raise
+    return {
+        "watch_id": watch_id,
+        "watch_run_id": run.pk,
+        "status": run.status,
+        "new_creatives_count": run.new_creatives_count,
+        "is_baseline": run.is_baseline,
+        "error": run.error,
+    }
+
+
+@shared_task(name="AdSpark.tasks.process_all_active_watches_task")
+def process_all_active_watches_task() -> dict[str, int]:
+    """Dispatch every due watch (queue ``data_fetch``; beat runs it every minute with ``expires``).
+
+    Returns ``{"dispatched": n}``. Safe to run twice at once: each due watch runs once.
+    """
+    from .watches import watches_dispatch_due
+
+    return {"dispatched": watches_dispatch_due()}
+
+
+@shared_task(bind=True, name="AdSpark.tasks.send_watch_alert_task")
+def send_watch_alert_task(self: Any, watch_run_id: int) -> dict[str, Any]:
+    """Email a watch's owner about a run's new creatives (queue ``default``).
+
+    Returns ``{"watch_run_id", "sent": bool}``; mail errors are retried with backoff.
+    """
+    from .alerts import watch_alert_email_send
+
+    try:
+        sent = watch_alert_email_send(watch_run_id=watch_run_id)
+    except Exception as exc:  # SMTP and network errors of the email backend
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+    return {"watch_run_id": watch_run_id, "sent": sent}
+
+
+@shared_task(bind=True, name="AdSpark.tasks.deliver_webhook_task")
+def deliver_webhook_task(self: Any, delivery_id: int) -> dict[str, Any]:
+    """Make one attempt of a signed webhook delivery (queue ``default``); retry with backoff.
+
+    Returns ``{"delivery_id", "done", "status_code", "error"}``. 5xx, 408, 429, timeouts and
+    refused connections are retried up to ``max_retries`` times (5 s, 10 s, 20 s … with
+    jitter); then the delivery ends as failed with every attempt logged.
+    """
+    from .alerts import webhook_attempt
+
+    final = self.request.retries >= self.max_retries
+    outcome = webhook_attempt(delivery_id=delivery_id, final=final)
+    if outcome.retry:
+        raise self.retry(countdown=backoff_seconds(self.request.retries))
+    return {
+        "delivery_id": delivery_id,
+        "done": outcome.done,
+        "status_code": outcome.status_code,
+        "error": outcome.error,
+    }
+
+
+@shared_task(name="AdSpark.tasks.cleanup_old_creatives_task")
+def cleanup_old_creatives_task(days_old: int = 90) -> dict[str, int]:
+    """Delete creatives not shown nor seen for ``days_old`` days (queue ``maintenance``).
+
+    Returns ``{"deleted": n, "protected": n}``; see AdSpark.cleanup for what is kept.
+    """
+    from .cleanup import creatives_cleanup_old
+
+    return creatives_cleanup_old(days_old=days_old)

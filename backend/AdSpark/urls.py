@@ -2,10 +2,12 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from .views import AdvertiserViewSet, CreativeViewSet, FetchRunViewSet, FetchView
+from .watch_views import WatchViewSet
 
 router = DefaultRouter()
 router.register("fetch-runs", FetchRunViewSet, basename="fetchrun")
 router.register("creatives", CreativeViewSet, basename="creative")
 router.register("advertisers", AdvertiserViewSet, basename="advertiser")
+router.register("watches", WatchViewSet, basename="watch")
 
 urlpatterns = [path("fetch/", FetchView.as_view(), name="fetch"), *router.urls]
