@@ -52,7 +52,7 @@ RETRYABLE_STATUS = frozenset({408, 429})
 
 def public_url(path: str) -> str:
     """Absolute URL of ``path`` on this deployment (``ADSPARK_PUBLIC_URL``, default localhost)."""
-    base = getattr(settings, "ADSPARK_PUBLIC_URL", "") or "http://localhost:8000"
+    base = settings.ADSPARK_PUBLIC_URL
     return base.rstrip("/") + path
 
 

@@ -50,12 +50,12 @@ logger = logging.getLogger(__name__)
 # Watches with the same query share a fetch that started this recently (seconds). Ten minutes
 # covers one dispatcher tick's worth of watches even when the data_fetch queue is backed up,
 # and is short against the smallest interval (15 min), so no watch reuses stale results.
-WATCH_FETCH_SHARE_SECONDS: int = getattr(settings, "WATCH_FETCH_SHARE_SECONDS", 600)
+WATCH_FETCH_SHARE_SECONDS: int = settings.WATCH_FETCH_SHARE_SECONDS
 # How long a watch run waits in-process for a fetch another watch is running (seconds).
 # Most fetches take 1-7 s per page (total_time_taken in the recordings); past this the task
 # retries later rather than hold a worker slot.
-WATCH_SHARED_FETCH_WAIT_SECONDS: float = getattr(settings, "WATCH_SHARED_FETCH_WAIT_SECONDS", 60.0)
-WATCH_MAX_CONSECUTIVE_FAILURES: int = getattr(settings, "WATCH_MAX_CONSECUTIVE_FAILURES", 5)
+WATCH_SHARED_FETCH_WAIT_SECONDS: float = settings.WATCH_SHARED_FETCH_WAIT_SECONDS
+WATCH_MAX_CONSECUTIVE_FAILURES: int = settings.WATCH_MAX_CONSECUTIVE_FAILURES
 # The longest backoff interval (minutes): a failing hourly watch goes 2 h, 4 h, 8 h, 16 h, 24 h.
 WATCH_MAX_BACKOFF_MINUTES = 24 * 60
 # Watches claimed per transaction. bench/watch_dispatch.py: 1,000 per batch claims 10,000

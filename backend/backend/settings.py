@@ -190,6 +190,16 @@ SERPAPI_PAGE_SIZE = env_int("SERPAPI_PAGE_SIZE", 100, minimum=1)
 RETRY_BACKOFF_BASE = env_float("ADSPARK_RETRY_BACKOFF_BASE", 5.0, minimum=0.0)
 RETRY_BACKOFF_CAP = env_float("ADSPARK_RETRY_BACKOFF_CAP", 600.0, minimum=0.0)
 
+# --- Watches ---------------------------------------------------------------------------------
+# Watches with the same query share one SerpApi fetch made within this many seconds.
+WATCH_FETCH_SHARE_SECONDS = env_int("WATCH_FETCH_SHARE_SECONDS", 600, minimum=0)
+# How long a watch run waits for a running shared fetch before fetching itself (seconds).
+WATCH_SHARED_FETCH_WAIT_SECONDS = env_float("WATCH_SHARED_FETCH_WAIT_SECONDS", 60.0, minimum=0.0)
+# Consecutive failed runs after which a watch is paused with the reason.
+WATCH_MAX_CONSECUTIVE_FAILURES = env_int("WATCH_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
+# Base URL of the web app, for links in alert e-mails and webhook payloads.
+ADSPARK_PUBLIC_URL = (env_str("ADSPARK_PUBLIC_URL") or "http://localhost:8000").rstrip("/")
+
 # --- Outbound URL safety (SSRF) -------------------------------------------------------------
 URL_ALLOW_LOOPBACK = env_bool("ADSPARK_ALLOW_LOOPBACK_URLS", False)
 URL_ALLOW_PRIVATE = env_bool("ADSPARK_ALLOW_PRIVATE_URLS", False)

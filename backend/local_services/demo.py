@@ -19,7 +19,7 @@ Exit code 0 when every step succeeded, 1 otherwise. Logs of the processes: ``var
 from __future__ import annotations
 
 import argparse
-import importlib
+import json
 import os
 import shutil
 import signal
@@ -166,6 +166,8 @@ def run_demo(keep_data: bool = False) -> int:
         SERPAPI_API_KEY=DEMO_SERPAPI_KEY,
         ADSPARK_ALLOW_LOOPBACK_URLS="true",
         AI_PROVIDER=os.environ.get("AI_PROVIDER", "template"),
+        # Watches with one query share a fetch for 10 minutes; the demo re-runs its watch at once.
+        WATCH_FETCH_SHARE_SECONDS="0",
         PYTHONUNBUFFERED="1",
         LOG_LEVEL="info",
     )
@@ -225,11 +227,11 @@ def run_demo(keep_data: bool = False) -> int:
             raise DemoError(f"fetch run {run['id']} failed: {run['error']}")
         print_fetch_summary(api, run)
 
-        extra_ok = True
-        for step in demo_steps(apps):
-            extra_ok = step(api) and extra_ok
-        console.rule("[bold green]Demo finished" if extra_ok else "[bold red]Demo finished with failures")
-        return 0 if extra_ok else 1
+        watch_step(api, serpapi)
+        if "ai_agent" in apps:
+            variant_step(api)
+        console.rule("[bold green]Demo finished")
+        return 0
 
 
 def print_fetch_summary(api: Api, run: dict[str, Any]) -> None:
@@ -254,14 +256,59 @@ def print_fetch_summary(api: Api, run: dict[str, Any]) -> None:
     console.print(sample)
 
 
-def demo_steps(apps: set[str]) -> list[Callable[[Api], bool]]:
-    """Further steps shown when their features are present (watches, variants)."""
-    steps: list[Callable[[Api], bool]] = []
-    try:
-        extra = importlib.import_module("local_services.demo_steps")
-    except ImportError:
-        return steps
-    return [*steps, *extra.steps(apps, console)]
+def watch_step(api: Api, serpapi: LocalSerpApiServer) -> None:
+    """Create a watch on Tesla, run it (the baseline), let one new creative appear, run it again."""
+    console.rule("Watch: Tesla, region US; the first run sets the baseline")
+    watch = api.call(
+        "POST", "/api/adspark/watches/", expect=(201,),
+        json={"name": "Tesla in the US", "advertiser_ids": [TESLA], "region": "US", "interval_minutes": 60},
+    )
+    first = api.call("POST", f"/api/adspark/watches/{watch['id']}/trigger/", expect=(202,))
+    done = api.follow(first["status_url"], label="  watch run 1 (baseline)")
+    if done["status"] != "succeeded":
+        raise DemoError(f"watch run failed: {done['error']}")
+    runs = api.call("GET", f"/api/adspark/watches/{watch['id']}/runs/")["results"]
+    console.print(f"  Baseline: the watch has seen {runs[0]['new_creatives_count']} creatives; no alert for a baseline.")
+
+    # A new creative shows up in the Ads Transparency Center: serve a recording with one more.
+    recording = json.loads((serpapi_responses_dir() / "peer_tesla_p1.json").read_text())
+    fresh = dict(recording["ad_creatives"][0], ad_creative_id="CR99999999999999999001", first_shown=int(time.time()) - 3600, last_shown=int(time.time()))
+    recording["ad_creatives"].insert(0, fresh)
+    serpapi.add_recording(recording, "demo_tesla_with_a_new_creative")
+    second = api.call("POST", f"/api/adspark/watches/{watch['id']}/trigger/", expect=(202,))
+    done = api.follow(second["status_url"], label="  watch run 2")
+    if done["status"] != "succeeded":
+        raise DemoError(f"watch run failed: {done['error']}")
+    new = api.call("GET", f"/api/adspark/watches/{watch['id']}/new-creatives/")
+    items = new.get("results", new) if isinstance(new, dict) else new
+    ids = [c["ad_creative_id"] for c in items]
+    console.print(f"  Run 2 found {len(ids)} new creative(s): {', '.join(ids) or '-'} (alert e-mail in var/demo/logs/worker-default.log)")
+    if "CR99999999999999999001" not in ids:
+        raise DemoError("the new creative was not reported by the watch")
+
+
+def variant_step(api: Api) -> None:
+    """Generate a template variant of one fetched creative on the ai_generation queue."""
+    console.rule("Variant: a template variant of the newest Tesla creative (ai_generation queue)")
+    creative = api.call("GET", f"/api/adspark/creatives/?advertiser_id={TESLA}&creative_format=text&page_size=1")["results"][0]
+    variant = api.call(
+        "POST", "/api/ai/variants/", expect=(202,),
+        json={"creative": creative["ad_creative_id"], "prompt": "Announce a winter test-drive weekend, friendly tone", "provider": "template"},
+    )
+    done = api.follow(variant["status_url"], label="  generating", timeout=180)
+    if done["status"] != "succeeded":
+        raise DemoError(f"variant failed: {done['error']}")
+    detail = api.call("GET", f"/api/ai/variants/{done.get('id', variant['id'])}/")
+    console.print(f"  Variant {detail['id']} ({detail['provider']}): {detail.get('headline') or ''}")
+    image_path = detail.get("image_path") or detail.get("image_file") or ""
+    console.print(f"  Image: {image_path} ({detail.get('image_width')}x{detail.get('image_height')})")
+
+
+def serpapi_responses_dir() -> Path:
+    """The recordings the local SerpApi server serves by default."""
+    from local_services.serpapi_server import DEFAULT_RESPONSES_DIR
+
+    return Path(DEFAULT_RESPONSES_DIR)
 
 
 def main(argv: list[str] | None = None) -> int:
