@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "AdSpark",
+    "ai_agent",
 ]
 
 MIDDLEWARE = [
@@ -155,6 +156,8 @@ REST_FRAMEWORK = {
         # Enqueue endpoints: each fetch can spend SerpApi searches.
         "fetch": env_str("ADSPARK_FETCH_THROTTLE") or "30/minute",
         "register": env_str("ADSPARK_REGISTER_THROTTLE") or "20/hour",
+        # Each variant occupies the single ai_generation worker and may spend provider credit.
+        "ai_variants": env_str("ADSPARK_AI_THROTTLE") or "10/minute",
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -203,6 +206,47 @@ ADSPARK_PUBLIC_URL = (env_str("ADSPARK_PUBLIC_URL") or "http://localhost:8000").
 # --- Outbound URL safety (SSRF) -------------------------------------------------------------
 URL_ALLOW_LOOPBACK = env_bool("ADSPARK_ALLOW_LOOPBACK_URLS", False)
 URL_ALLOW_PRIVATE = env_bool("ADSPARK_ALLOW_PRIVATE_URLS", False)
+
+# --- AI generation (ai_agent: variants, providers, screenshots) ------------------------------
+# Provider used when a request names none: "template" needs no key and no network (offline
+# default); "dify" and "openai" call the configured endpoints.
+AI_PROVIDER = env_choice("AI_PROVIDER", "template", ("dify", "openai", "template"))
+# Longest prompt accepted by POST /api/ai/variants/ (characters).
+AI_PROMPT_MAX_LENGTH = env_int("AI_PROMPT_MAX_LENGTH", 1000, minimum=1)
+# Largest provider image the worker downloads and stores (bytes).
+AI_IMAGE_MAX_BYTES = env_int("AI_IMAGE_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
+DIFY_API_KEY = env_str("DIFY_API_KEY") or ""
+DIFY_BASE_URL = (env_str("DIFY_BASE_URL") or "https://api.dify.ai/v1").rstrip("/")
+# "streaming" reports node progress as the workflow runs; "blocking" waits for the result.
+DIFY_RESPONSE_MODE = env_choice("DIFY_RESPONSE_MODE", "streaming", ("blocking", "streaming"))
+# Names of the workflow's Start-node input variables and End-node output variables.
+DIFY_INPUT_PROMPT = env_str("DIFY_INPUT_PROMPT") or "prompt"
+DIFY_INPUT_IMAGE = env_str("DIFY_INPUT_IMAGE") or "ad_image"
+DIFY_INPUT_COPY = env_str("DIFY_INPUT_COPY") or "ad_copy"
+DIFY_OUTPUT_HEADLINE = env_str("DIFY_OUTPUT_HEADLINE") or "headline"
+DIFY_OUTPUT_TEXT = env_str("DIFY_OUTPUT_TEXT") or "text"
+DIFY_OUTPUT_IMAGE = env_str("DIFY_OUTPUT_IMAGE") or "image"
+# Seconds per HTTP request; a blocking workflow run with an image node takes up to ~2 min.
+DIFY_TIMEOUT = env_float("DIFY_TIMEOUT", 150.0, minimum=0.1)
+OPENAI_API_KEY = env_str("OPENAI_API_KEY") or ""
+OPENAI_BASE_URL = (env_str("OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
+OPENAI_CHAT_MODEL = env_str("OPENAI_CHAT_MODEL") or "gpt-4o-mini"
+OPENAI_IMAGE_MODEL = env_str("OPENAI_IMAGE_MODEL") or "dall-e-3"
+OPENAI_IMAGE_SIZE = env_str("OPENAI_IMAGE_SIZE") or "1024x1024"
+OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 120.0, minimum=0.1)
+# Browser binary; empty = Playwright's own Chromium if installed, else the system chromium.
+CHROMIUM_PATH = env_str("CHROMIUM_PATH") or ""
+# Seconds one screenshot may take (navigation, scripts, capture); previews load a script, an
+# iframe and images, which take 1-3 s on a normal line.
+SCREENSHOT_TIMEOUT = env_float("SCREENSHOT_TIMEOUT", 20.0, minimum=0.5)
+# Bytes one shot may download in total (page, scripts, images): display ads stay far below
+# Google's 150 KB initial-load limit; 10 MB leaves room for big images and refuses abuse.
+SCREENSHOT_MAX_BYTES = env_int("SCREENSHOT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# Largest screenshot (CSS pixels); 2000 covers every standard ad size incl. 1080x1080.
+SCREENSHOT_MAX_WIDTH = env_int("SCREENSHOT_MAX_WIDTH", 2000, minimum=16)
+SCREENSHOT_MAX_HEIGHT = env_int("SCREENSHOT_MAX_HEIGHT", 2000, minimum=16)
+# Shots rendered at once by one worker process's browser (bench/screenshots.py).
+SCREENSHOT_CONCURRENCY = env_int("SCREENSHOT_CONCURRENCY", 2, minimum=1)
 
 # --- Files, static, i18n --------------------------------------------------------------------
 STATIC_URL = "static/"

@@ -78,22 +78,25 @@ def test_it_reports_down_when_redis_is_unreachable(ops_env):
 
 
 def test_it_shows_a_waiting_message_and_its_job_age_as_the_oldest_in_its_queue(ops_env):
-    # given a fetch run's message waits in data_fetch with no worker (it is never executed:
-    # the queue is purged afterwards, so no SerpApi search is spent)
+    # given a fetch run's message waits in a queue with no worker (it is never executed: the
+    # queue is purged afterwards, so no SerpApi search is spent). It is sent to maintenance
+    # because the suite's session worker consumes data_fetch and default.
     run = FetchRun.objects.create(params={}, celery_task_id=str(uuid.uuid4()))
     FetchRun.objects.filter(pk=run.pk).update(created_at=timezone.now() - timedelta(seconds=90))
     from AdSpark.tasks import fetch_creatives_task
 
-    fetch_creatives_task.apply_async(kwargs={"fetch_run_id": run.pk}, task_id=run.celery_task_id)
+    fetch_creatives_task.apply_async(
+        kwargs={"fetch_run_id": run.pk}, task_id=run.celery_task_id, queue="maintenance"
+    )
     try:
         # when
         _code, report = _check(ops_env, "--no-probe")
     finally:
-        monitor_celery.purge_queue("data_fetch")
+        monitor_celery.purge_queue("maintenance")
 
     # then
-    oldest = report["queues"]["data_fetch"]["oldest"]
-    assert report["queues"]["data_fetch"]["depth"] == 1
+    oldest = report["queues"]["maintenance"]["oldest"]
+    assert report["queues"]["maintenance"]["depth"] == 1
     assert oldest["task"] == "AdSpark.tasks.fetch_creatives_task"
     assert oldest["task_id"] == run.celery_task_id
     assert oldest["job"] == f"AdSpark.FetchRun#{run.pk}"
