@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -42,9 +43,9 @@ def _referenced_elsewhere(queryset: QuerySet[Creative]) -> QuerySet[Creative]:
         if model is CreativeDetails:
             continue
         if relation.many_to_many:
-            through = (
-                relation.through if hasattr(relation, "through") else relation.field.remote_field.through
-            )
+            through: Any = getattr(relation, "through", None) or getattr(
+                relation.field.remote_field, "through"
+            )  # noqa: B009
             for field in through._meta.get_fields():
                 if getattr(field, "related_model", None) is Creative and field.concrete:
                     queryset = queryset.exclude(pk__in=through._default_manager.values(field.attname))

@@ -117,7 +117,7 @@ class WatchViewSet(viewsets.ModelViewSet):
             watch=watch, watch_run_id=int(run_id) if run_id else None, include_baseline=include_baseline
         )
         page = self.paginate_queryset(seen)
-        creatives = selectors.creatives_for_seen(list(page))
+        creatives = selectors.creatives_for_seen(list(page or []))
         return self.get_paginated_response(
             WatchNewCreativeSerializer(creatives, many=True, context={"request": request}).data
         )

@@ -22,6 +22,7 @@ The life of a watch:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 import time
@@ -225,7 +226,7 @@ def publish_watch_runs(runs: list[DispatchedRun]) -> None:
     from .tasks import process_watch_task as task
 
     amqp = app.amqp
-    options = amqp.router.route({}, task.name, (0,), {}, task)
+    options = amqp.router.route({}, task.name, (0,), {}, task)  # type: ignore[arg-type]  # celery-types wants a class; Celery passes the instance
     send_sent_event = app.conf.task_send_sent_event
     with app.producer_or_acquire() as producer:
         batch = (
@@ -296,11 +297,13 @@ def _claim_batch_postgresql(now: dt.datetime, batch_size: int) -> list[Dispatche
         "created_at": now,
         "updated_at": now,
     }
-    columns, values, params = [], [], []
+    columns: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
     for field in WatchRun._meta.concrete_fields:
         if field.primary_key:
             continue
-        columns.append(connection.ops.quote_name(field.column))
+        columns.append(connection.ops.quote_name(str(field.column)))
         if field.name in special:
             values.append(special[field.name])
             if field.name in special_params:
@@ -355,7 +358,7 @@ def watches_dispatch_due(
         with transaction.atomic():
             batch = claim(now, batch_size)
             if batch:
-                transaction.on_commit(lambda batch=batch: publish(batch))
+                transaction.on_commit(functools.partial(publish, batch))
         total += len(batch)
         if len(batch) < batch_size:
             break

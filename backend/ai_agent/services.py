@@ -486,7 +486,7 @@ def variant_demo(
         raise TimeoutError(
             f"variant {variant.pk} did not finish within {timeout:.0f} s (is an ai_generation worker running?)"
         )
-    path = default_storage.path(variant.image.name) if variant.image else ""
+    path = default_storage.path(variant.image.name or "") if variant.image else ""
     line = f"variant {variant.pk} {variant.status}: {path or variant.error}"
     (stdout.write(line + "\n") if stdout is not None else print(line))
     return variant

@@ -41,7 +41,7 @@ class AdVariantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     throttle_scope = "ai_variants"
 
     def get_queryset(self) -> Any:
-        return AdVariant.objects.filter(owner=self.request.user).order_by("-created_at", "-id")
+        return AdVariant.objects.filter(owner_id=self.request.user.pk).order_by("-created_at", "-id")
 
     def get_throttles(self) -> list[Any]:
         if self.action in ("create", "retry"):

@@ -77,7 +77,7 @@ def stuck_runs_repair(
     for model in job_models():
         limit = hard_time_limit(model.TASK_NAME) + margin_seconds
         cutoff = now - dt.timedelta(seconds=limit)
-        stuck = model.objects.filter(status=JobStatus.RUNNING, updated_at__lt=cutoff).order_by("pk")
+        stuck = model._default_manager.filter(status=JobStatus.RUNNING, updated_at__lt=cutoff).order_by("pk")
         requeue = REQUEUE.get(model._meta.label)
         counts = {"requeued": 0, "failed": 0}
         for row in stuck.iterator(chunk_size=200):
@@ -111,7 +111,7 @@ def _fail_stuck(model: type[Job], row: Job, reason: str) -> bool:
 def _requeue(model: type[Job], row: Job, requeue: Requeue, now: dt.datetime) -> bool:
     task_id = str(uuid.uuid4())
     with transaction.atomic():
-        updated = model.objects.filter(pk=row.pk, status=JobStatus.RUNNING, updated_at=row.updated_at).update(
+        updated = model._default_manager.filter(pk=row.pk, status=JobStatus.RUNNING, updated_at=row.updated_at).update(
             celery_task_id=task_id,
             updated_at=now,
             error="Re-queued by the stuck-run repair: the worker running it stopped.",
@@ -136,7 +136,7 @@ def old_runs_prune(*, now: dt.datetime | None = None, days: int = PRUNE_RUNS_DAY
     cutoff = now - dt.timedelta(days=days)
     report: dict[str, int] = {}
     for model in job_models():
-        old = model.objects.filter(status__in=FINISHED_STATUSES, finished_at__lt=cutoff).order_by("pk")
+        old = model._default_manager.filter(status__in=FINISHED_STATUSES, finished_at__lt=cutoff).order_by("pk")
         deleted, last_pk = 0, 0
         while True:
             batch = list(old.filter(pk__gt=last_pk).values_list("pk", flat=True)[:PRUNE_BATCH_SIZE])
@@ -145,13 +145,13 @@ def old_runs_prune(*, now: dt.datetime | None = None, days: int = PRUNE_RUNS_DAY
             last_pk = batch[-1]
             try:
                 with transaction.atomic():
-                    model.objects.filter(pk__in=batch).delete()
+                    model._default_manager.filter(pk__in=batch).delete()
                 deleted += len(batch)
             except (ProtectedError, RestrictedError):
                 for pk in batch:  # a protected row keeps only itself
                     try:
                         with transaction.atomic():
-                            model.objects.filter(pk=pk).delete()
+                            model._default_manager.filter(pk=pk).delete()
                         deleted += 1
                     except (ProtectedError, RestrictedError):
                         continue

@@ -103,7 +103,7 @@ NO_RESULTS = {
         "Google Ads Transparency Center Ad Details hasn't returned any results for this query."
     ),
 }
-INVALID_TOKEN = "Invalid next_page_token."
+INVALID_TOKEN = "Invalid next_page_token."  # noqa: S105 - an error message, not a secret
 
 # From spec/params_google_ads_transparency_center.json: "`40` (default) ... `100` returns 100".
 DEFAULT_NUM = 40

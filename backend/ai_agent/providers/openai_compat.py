@@ -173,7 +173,8 @@ class OpenAICompatProvider:
             raise ProviderResponseError(
                 "The chat completion has no message.", code="malformed_response"
             ) from exc
-        usage = body.get("usage") if isinstance(body.get("usage"), dict) else {}
+        raw_usage = body.get("usage")
+        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
         return {
             "completion_id": str(body.get("id") or ""),
             "copy": _parse_copy(str(message or "")),

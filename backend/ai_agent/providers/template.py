@@ -81,7 +81,7 @@ class TemplateProvider:
             )
             for _, w, h, layout in TEMPLATE_SIZES
         ]
-        shots = screenshots.render_html_many(pages)
+        shots = screenshots.render_html_many([(str(html), w, h) for html, w, h in pages])
         renders = [
             Render(label=label, png=shot.png, width=shot.width, height=shot.height)
             for (label, _, _, _), shot in zip(TEMPLATE_SIZES, shots, strict=True)

@@ -9,7 +9,7 @@ Runs the same validation and fetch service as the API, in this process (or enque
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TextIO, cast
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -41,7 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--enqueue", action="store_true", help="Enqueue on data_fetch instead of running here.")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        console = Console(file=self.stdout, highlight=False)
+        console = Console(file=cast(TextIO, self.stdout), highlight=False)
         raw = {
             "advertiser_ids": options["advertiser_ids"],
             "text": options["text"],
