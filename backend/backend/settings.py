@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "AdSpark",
     "ai_agent",
+    "search",
 ]
 
 MIDDLEWARE = [

@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/auth/session/", include("rest_framework.urls")),
     path("api/adspark/", include("AdSpark.urls")),
     path("api/ai/", include("ai_agent.urls")),
+    path("api/search/", include("search.urls")),
     path("api/", include("core.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -25,7 +25,7 @@ WORKERS = {
     "celery-worker-ai-generation": ("ai_generation", 1, "2g"),
     "celery-worker-maintenance": ("maintenance", 1, "512m"),
 }
-SERVICES = {"postgres", "redis", "migrate", "backend", "celery-beat", "flower", *WORKERS}
+SERVICES = {"postgres", "redis", "migrate", "backend", "celery-beat", "flower", "frontend", *WORKERS}
 
 
 def resolved(tmp_path: Path, name: str) -> dict:

@@ -1,0 +1,96 @@
+"""API shapes for search: results, history, and the bodies of fetch / save-as-watch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import serializers
+
+from AdSpark.queries import CREATIVE_FORMATS, PLATFORMS
+from AdSpark.serializers import AdvertiserSerializer, CreativeSerializer
+
+from .models import SearchHistoryEntry
+
+MAX_Q_LENGTH = 200
+
+
+class SearchCreativeSerializer(CreativeSerializer):
+    """A creative in search results: the creative, its ad copy (from its details, when fetched)
+    and ``rank`` (PostgreSQL ``ts_rank``; null on the SQLite fallback)."""
+
+    rank = serializers.FloatField(read_only=True, allow_null=True)
+    title = serializers.CharField(source="details.title", read_only=True, allow_null=True)
+    headline = serializers.CharField(source="details.headline", read_only=True, allow_null=True)
+    snippet = serializers.CharField(source="details.snippet", read_only=True, allow_null=True)
+
+    class Meta(CreativeSerializer.Meta):
+        fields = [*CreativeSerializer.Meta.fields, "rank", "title", "headline", "snippet"]
+
+
+class SearchAdvertiserSerializer(AdvertiserSerializer):
+    rank = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta(AdvertiserSerializer.Meta):
+        fields = [*AdvertiserSerializer.Meta.fields, "rank"]
+
+
+class SearchResponseSerializer(serializers.Serializer):
+    """``GET /api/search/``: a page of matching creatives plus the best matching advertisers."""
+
+    q = serializers.CharField()
+    engine = serializers.ChoiceField(
+        choices=["full_text", "fallback"],
+        help_text="full_text on PostgreSQL; fallback = icontains on SQLite.",
+    )
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = SearchCreativeSerializer(many=True)
+    advertisers = SearchAdvertiserSerializer(many=True)
+    advertiser_count = serializers.IntegerField()
+
+
+class SearchHistoryEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SearchHistoryEntry
+        fields = ["id", "q", "filters", "result_count", "searched_at"]
+        read_only_fields = fields
+
+
+class SearchQueryRequestSerializer(serializers.Serializer):
+    """A search to act on: the text and the creative-list filters that map to a SerpApi query."""
+
+    q = serializers.CharField(
+        max_length=MAX_Q_LENGTH, help_text="Advertiser ids (AR…), a name, keyword or domain."
+    )
+    region = serializers.CharField(
+        required=False, allow_blank=True, help_text='ISO letters ("US") or a geo code ("2840").'
+    )
+    platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
+    creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
+
+    def filters(self) -> dict[str, Any]:
+        return {
+            key: self.validated_data[key]
+            for key in ("region", "platform", "creative_format")
+            if self.validated_data.get(key)
+        }
+
+
+class SearchFetchRequestSerializer(SearchQueryRequestSerializer):
+    max_pages = serializers.IntegerField(required=False, min_value=1, max_value=100)
+
+
+class SaveAsWatchRequestSerializer(SearchQueryRequestSerializer):
+    """Body of ``POST /api/search/save-as-watch/``; watch settings are optional."""
+
+    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    interval_minutes = serializers.IntegerField(required=False)
+    notify_email = serializers.BooleanField(required=False)
+    webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    alert_on_first_run = serializers.BooleanField(required=False)
+
+    WATCH_FIELDS = ("interval_minutes", "notify_email", "webhook_url", "alert_on_first_run")
+
+    def watch_fields(self) -> dict[str, Any]:
+        return {key: self.validated_data[key] for key in self.WATCH_FIELDS if key in self.validated_data}

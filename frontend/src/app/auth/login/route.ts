@@ -1,0 +1,28 @@
+/**
+ * `POST /auth/login` `{username, password}`: asks Django for the user's DRF token and keeps it
+ * in an httpOnly cookie. Answers `{ok: true}` or Django's field errors with its status.
+ */
+import { type NextRequest, NextResponse } from "next/server";
+
+import { backendUrl, cookieOptions, isSameOriginWrite, TOKEN_COOKIE } from "@/lib/server";
+
+export async function POST(request: NextRequest) {
+  if (!isSameOriginWrite(request)) return NextResponse.json({ detail: "Cross-site request refused." }, { status: 403 });
+  const body = await request.json().catch(() => ({}));
+  let upstream: Response;
+  try {
+    upstream = await fetch(`${backendUrl()}/api/auth/token/`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: body.username ?? "", password: body.password ?? "" }),
+      cache: "no-store",
+    });
+  } catch {
+    return NextResponse.json({ detail: "The AdSpark API is not reachable." }, { status: 502 });
+  }
+  const data = await upstream.json().catch(() => ({}));
+  if (!upstream.ok || !data.token) return NextResponse.json(data, { status: upstream.status === 200 ? 502 : upstream.status });
+  const response = NextResponse.json({ ok: true });
+  response.cookies.set(TOKEN_COOKIE, data.token, cookieOptions(request));
+  return response;
+}

@@ -1,0 +1,44 @@
+/**
+ * Server-only helpers shared by the route handlers: where Django is, the auth cookie, and the
+ * same-origin check that protects cookie-authenticated writes from cross-site requests.
+ */
+import type { NextRequest } from "next/server";
+
+/** Django's base URL (env BACKEND_URL), without a trailing slash. */
+export function backendUrl(): string {
+  return (process.env.BACKEND_URL || "http://127.0.0.1:8000").replace(/\/+$/, "");
+}
+
+/** The httpOnly cookie that holds the DRF token; JavaScript in the page never sees it. */
+export const TOKEN_COOKIE = "adspark_token";
+/** Seconds the sign-in lasts in the browser (the DRF token itself does not expire). */
+export const TOKEN_MAX_AGE = 7 * 24 * 3600;
+/** Header every state-changing request from the app carries (see `isSameOriginWrite`). */
+export const CLIENT_HEADER = "x-adspark-client";
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
+/**
+ * CSRF defence for cookie-authenticated writes: a cross-site page can make the browser send
+ * our cookie, but cannot add a custom header without a CORS preflight (which we never grant),
+ * and its Origin differs from ours. Both are checked; safe methods pass.
+ */
+export function isSameOriginWrite(request: NextRequest): boolean {
+  if (SAFE_METHODS.has(request.method)) return true;
+  if (request.headers.get(CLIENT_HEADER) !== "web") return false;
+  const origin = request.headers.get("origin");
+  if (!origin) return true;
+  const host = request.headers.get("x-forwarded-host") || request.headers.get("host");
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}
+
+export function cookieOptions(request: NextRequest) {
+  const secure =
+    process.env.COOKIE_SECURE === "true" ||
+    (process.env.COOKIE_SECURE !== "false" && request.headers.get("x-forwarded-proto") === "https");
+  return { httpOnly: true, sameSite: "lax" as const, secure, path: "/", maxAge: TOKEN_MAX_AGE };
+}
