@@ -27,13 +27,16 @@ setup: $(STAMP) .env  ## virtualenv, dependencies, .env
 demo: setup  ## the main job: a real fetch of recorded SerpApi data through the queues
 	cd backend && ../$(BIN)/python -m local_services.demo
 
-test: setup  ## lint, migrations check, schema check, the whole test suite
+test: setup  ## lint, types, migrations check, frontend checks and build, the whole test suite
 	$(BIN)/ruff check backend tests bench monitor_celery.py
+	DJANGO_DEBUG=true $(BIN)/mypy backend
 	cd backend && DJANGO_DEBUG=true ../$(BIN)/python manage.py makemigrations --check --dry-run
+	cd frontend && npm ci --no-audit --no-fund && npm run lint && npm run typecheck && npm test && npm run check:api && npm run build
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: setup  ## ruff lint
+lint: setup  ## ruff lint and mypy
 	$(BIN)/ruff check backend tests bench monitor_celery.py
+	DJANGO_DEBUG=true $(BIN)/mypy backend
 
 format: setup  ## ruff format
 	$(BIN)/ruff format backend tests bench monitor_celery.py
@@ -53,3 +56,15 @@ migrate: setup  ## apply migrations to the configured database
 
 clean:  ## remove the virtualenv and local state
 	rm -rf $(VENV) var backend/db.sqlite3*
+
+# The schema is generated for PostgreSQL (integer ranges differ on SQLite); no connection is made.
+SCHEMA_ENV := DJANGO_DEBUG=true DATABASE_URL=postgres://schema@127.0.0.1:5432/not-connected
+
+schema: setup  ## regenerate frontend/openapi.yaml and the frontend's API types from the backend
+	cd backend && $(SCHEMA_ENV) ../$(BIN)/python manage.py spectacular --file ../frontend/openapi.yaml
+	cd frontend && { test -x node_modules/.bin/openapi-typescript || npm ci --no-audit --no-fund; } && npm run gen:api
+
+.PHONY: frontend  # also the name of a directory: always run
+frontend:  ## install the frontend (npm ci) and make its production build
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import reduce
 from operator import and_
+from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
@@ -121,9 +122,9 @@ def creative_search(*, q: str) -> QuerySet[Creative]:
     )
 
 
-def search_history_list(*, user: object) -> QuerySet[SearchHistoryEntry]:
+def search_history_list(*, user: Any) -> QuerySet[SearchHistoryEntry]:
     """``user``'s search history, newest first."""
-    return SearchHistoryEntry.objects.filter(owner=user).order_by("-searched_at", "-id")
+    return SearchHistoryEntry.objects.filter(owner_id=user.pk).order_by("-searched_at", "-id")
 
 
 def is_advertiser_id(q: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,6 +20,7 @@ from AdSpark.queries import FetchParamsError
 from AdSpark.serializers import FetchRunSerializer
 from AdSpark.watch_serializers import WatchSerializer
 from AdSpark.watches import watch_create
+from core.pagination import PageNumberPagination
 
 from . import selectors, services
 from .serializers import (
@@ -86,11 +87,13 @@ class SearchView(generics.GenericAPIView):
         creatives = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(creatives)
         assert self.paginator is not None and page is not None
+        paginator = cast(PageNumberPagination, self.paginator)
+        assert paginator.page is not None
         advertisers = selectors.advertiser_search(q=q)
         if request.query_params.get("advertiser_id"):
             advertisers = advertisers.filter(advertiser_id=request.query_params["advertiser_id"])
-        count = self.paginator.page.paginator.count  # type: ignore[attr-defined]
-        if self.paginator.page.number == 1:  # type: ignore[attr-defined]
+        count = paginator.page.paginator.count
+        if paginator.page.number == 1:
             filters = {
                 name: request.query_params[name] for name in FILTER_NAMES if request.query_params.get(name)
             }
@@ -101,8 +104,8 @@ class SearchView(generics.GenericAPIView):
                 "q": q,
                 "engine": "full_text" if selectors.uses_full_text() else "fallback",
                 "count": count,
-                "next": self.paginator.get_next_link(),
-                "previous": self.paginator.get_previous_link(),
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
                 "results": SearchCreativeSerializer(page, many=True, context=context).data,
                 "advertisers": SearchAdvertiserSerializer(
                     advertisers[:ADVERTISERS_SHOWN], many=True, context=context
