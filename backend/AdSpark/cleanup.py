@@ -44,8 +44,8 @@ def _referenced_elsewhere(queryset: QuerySet[Creative]) -> QuerySet[Creative]:
             continue
         if relation.many_to_many:
             through: Any = getattr(relation, "through", None) or getattr(
-                relation.field.remote_field, "through"
-            )  # noqa: B009
+                relation.field.remote_field, "through", None
+            )
             for field in through._meta.get_fields():
                 if getattr(field, "related_model", None) is Creative and field.concrete:
                     queryset = queryset.exclude(pk__in=through._default_manager.values(field.attname))

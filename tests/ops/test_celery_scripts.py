@@ -94,7 +94,7 @@ def test_it_starts_checks_and_stops_the_four_workers_beat_and_flower(scripts_env
     assert status.returncode == 0, report["problems"]
     for queue in QUEUES:
         # other tests of the session may have their own workers on these queues too
-            assert f"{queue}@{HOST}" in report["queues"][queue]["consumers"]
+        assert f"{queue}@{HOST}" in report["queues"][queue]["consumers"]
         assert report["queues"][queue]["depth"] == 0
     human = script("celery_status.sh", env=scripts_env)
     assert "celery-beat running" in human.stdout and "celery-flower running" in human.stdout
