@@ -85,7 +85,7 @@ def test_it_sizes_each_worker_as_the_design_table_says(production, service):
 
 def test_it_puts_chromium_only_in_the_ai_generation_image(production):
     assert production["celery-worker-ai-generation"]["build"]["target"] == "ai"
-    assert production["celery-worker-ai-generation"]["environment"]["CHROMIUM_PATH"] == "/usr/bin/chromium"
+    assert production["celery-worker-ai-generation"]["environment"]["CHROMIUM_PATH"] == "/usr/lib/chromium/chromium-headless-shell"
     others = [
         name for name in production if "build" in production[name] and name != "celery-worker-ai-generation"
     ]
