@@ -160,6 +160,9 @@ def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str
                 "8",
                 "--timeout",
                 "60",
+                # longer than undici's 4 s keep-alive, so the proxy rarely reuses a closed socket
+                "--keep-alive",
+                "10",
             ],
             cwd=BACKEND_DIR,
             env=env,

@@ -36,8 +36,9 @@ def resolved(tmp_path: Path, name: str) -> dict:
     project.mkdir(exist_ok=True)
     shutil.copy(REPO_DIR / name, project / name)
     shutil.copy(REPO_DIR / ".env.example", project / ".env")
-    if not (project / "backend").exists():
-        (project / "backend").symlink_to(REPO_DIR / "backend")
+    for build_context in ("backend", "frontend"):
+        if not (project / build_context).exists():
+            (project / build_context).symlink_to(REPO_DIR / build_context)
     result = subprocess.run(
         ["docker-compose", "-f", name, "config"], cwd=project, capture_output=True, text=True
     )

@@ -26,17 +26,20 @@ async function proxy(request: NextRequest, context: { params: Promise<{ path: st
   const token = request.cookies.get(TOKEN_COOKIE)?.value;
   if (token) headers.set("authorization", `Token ${token}`);
   const hasBody = !["GET", "HEAD"].includes(request.method);
+  const body = hasBody ? await request.arrayBuffer() : undefined;
+  const send = () => fetch(target, { method: request.method, headers, body, redirect: "manual", cache: "no-store" });
   let upstream: Response;
   try {
-    upstream = await fetch(target, {
-      method: request.method,
-      headers,
-      body: hasBody ? await request.arrayBuffer() : undefined,
-      redirect: "manual",
-      cache: "no-store",
-    });
+    upstream = await send();
   } catch {
-    return NextResponse.json({ detail: "The AdSpark API is not reachable." }, { status: 502 });
+    // A kept-alive connection the backend has just closed fails at once ("other side closed");
+    // a read is safe to send again on a fresh connection, a write is not.
+    if (hasBody) return NextResponse.json({ detail: "The AdSpark API is not reachable." }, { status: 502 });
+    try {
+      upstream = await send();
+    } catch {
+      return NextResponse.json({ detail: "The AdSpark API is not reachable." }, { status: 502 });
+    }
   }
   const responseHeaders = new Headers();
   for (const name of FORWARDED_RESPONSE_HEADERS) {
