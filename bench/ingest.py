@@ -39,7 +39,9 @@ def build_recording(total: int) -> dict:
     for n in range(total):
         item = dict(items[n % len(items)])
         item["ad_creative_id"] = f"CR{90000000000000000000 + n}"
-        item["advertiser_id"] = f"AR{90000000000000000000 + n % 50}"
+        # 20 advertisers with 500 creatives each, as a fetch by advertiser id or domain returns
+        # them (one or two advertisers per page), not a different advertiser on every row.
+        item["advertiser_id"] = f"AR{90000000000000000000 + n // 500}"
         creatives.append(item)
     return {
         "search_metadata": {"status": "Success"},

@@ -61,7 +61,9 @@ class Creative(models.Model):
     preview_url = models.TextField(blank=True, default="")
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
-    target_domain = models.CharField(max_length=255, blank=True, default="", db_index=True)
+    # No btree index: lookups are case-insensitive (iexact, icontains) and use the full-text index
+    # of the search app instead; each index costs time on every ingested page (bench/ingest.py).
+    target_domain = models.CharField(max_length=255, blank=True, default="")
     first_shown = models.DateTimeField(null=True, blank=True)
     last_shown = models.DateTimeField(null=True, blank=True, db_index=True)
     total_days_shown = models.PositiveIntegerField(null=True, blank=True)
