@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import redis
 import requests
 import serpapi
 from django.conf import settings
@@ -120,6 +121,9 @@ class SerpApiClient:
                 self.limiter.acquire()
             except RateLimitExceeded as exc:
                 raise SerpApiTransientError(str(exc), retry_after=exc.retry_after) from exc
+            except redis.RedisError as exc:
+                # The limit lives in Redis: without it no request may go out, but it will return.
+                raise SerpApiTransientError(f"The SerpApi rate limiter (Redis) is unavailable: {exc}") from exc
         try:
             result = self._client.search(dict(params))
         except serpapi.TimeoutError as exc:

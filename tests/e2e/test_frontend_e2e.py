@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from local_services.serpapi_server import LocalSerpApiServer
 from tests.conftest import BACKEND_DIR, REPO_DIR, WorkerProcess, worker_env
@@ -128,7 +129,9 @@ def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str
     extra = {
         "AI_PROVIDER": "template",
         "CHROMIUM_PATH": CHROMIUM,
-        "MEDIA_ROOT": str(tmp_path / "media"),
+        # The same MEDIA_ROOT as the test process: an ai_generation worker that another test
+        # module started for the session may take the variant instead of ours.
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "ADSPARK_ALLOW_LOOPBACK_URLS": "true",
     }
     try:
