@@ -86,7 +86,9 @@ def oldest_waiting(client: Any, queue: str) -> dict[str, Any] | None:
     ``{"body": base64, "headers": {"id", "task", "eta", "expires", "retries", …}, "properties": …}``.
     Returns ``{"task_id", "task", "eta", "expires", "retries"}`` (ISO times or None).
     """
-    for key in (queue, *(f"{queue}\x06\x16{step}" for step in (3, 6, 9))):
+    from core.health import broker_queue_keys
+
+    for key in broker_queue_keys(queue):
         raw = client.lindex(key, -1)
         if raw is None:
             continue
@@ -278,16 +280,13 @@ def stuck_runs(*, grace: float = STUCK_GRACE) -> list[dict[str, Any]]:
     """
     from django.db import DatabaseError
 
-    from backend.celery import hard_time_limit
-    from core.jobs import job_models
-    from core.models import JobStatus
+    from core.jobs import job_models, job_stuck_limit, jobs_stuck
 
     found: list[dict[str, Any]] = []
     for model in job_models():
-        limit = hard_time_limit(model.TASK_NAME) + grace
-        cutoff = _now() - timedelta(seconds=limit)
+        limit = job_stuck_limit(model, margin_seconds=grace)
         try:
-            rows = list(model.objects.filter(status=JobStatus.RUNNING, updated_at__lt=cutoff)[:50])
+            rows = list(jobs_stuck(model, margin_seconds=grace, now=_now())[:50])
         except DatabaseError:  # a model whose migration is not applied yet: nothing can be stuck there
             continue
         found.extend(

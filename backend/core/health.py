@@ -21,14 +21,20 @@ def check_database() -> dict[str, Any]:
             cursor.fetchone()
     except Exception as exc:  # any driver error means "down"
         return {"ok": False, "error": str(exc)[:300]}
-    return {"ok": True, "vendor": connection.vendor, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+    return {
+        "ok": True,
+        "vendor": connection.vendor,
+        "latency_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
 
 
 def check_redis(url: str | None = None) -> dict[str, Any]:
     """``{"ok": bool, "latency_ms": float, "error"?: str}`` for ``PING`` on the broker's Redis."""
     started = time.perf_counter()
     try:
-        client = redis.Redis.from_url(url or settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            url or settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2
+        )
         client.ping()
     except redis.RedisError as exc:
         return {"ok": False, "error": str(exc)[:300]}
@@ -53,20 +59,25 @@ def queue_consumers(timeout: float = 1.0) -> dict[str, list[str]]:
     return {queue: sorted(workers) for queue, workers in consumers.items()}
 
 
+def broker_queue_keys(queue: str) -> tuple[str, ...]:
+    """The Redis lists that hold ``queue``'s waiting messages, highest priority first.
+
+    Kombu's Redis transport keeps a queue in a list named after it plus one list per priority
+    step (``queue\\x06\\x16N`` for N in 3, 6, 9).
+    """
+    return (queue, *(f"{queue}\x06\x16{step}" for step in (3, 6, 9)))
+
+
 def queue_depths() -> dict[str, int | None]:
     """Return ``{queue: messages waiting}`` read from the Redis broker (LLEN of each list).
 
-    Kombu's Redis transport keeps each queue in a list named after it, plus one list per
-    priority step (``queue\\x06\\x16N``); waiting messages are the sum. None if Redis is down.
+    Waiting messages are the sum over :func:`broker_queue_keys`. None if Redis is down.
     """
     try:
         client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2)
         depths: dict[str, int | None] = {}
         for queue in QUEUES:
-            total = int(client.llen(queue))
-            for step in (3, 6, 9):
-                total += int(client.llen(f"{queue}\x06\x16{step}"))
-            depths[queue] = total
+            depths[queue] = sum(int(client.llen(key)) for key in broker_queue_keys(queue))
         return depths
     except redis.RedisError:
         return {queue: None for queue in QUEUES}

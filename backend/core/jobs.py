@@ -7,21 +7,22 @@ task cannot both run a job, and a finished job never goes back to ``running``.
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from django.apps import apps
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from backend.celery import hard_time_limit
 
 from .models import ACTIVE_STATUSES, Job, JobStatus
 
 
 def job_models() -> list[type[Job]]:
     """Return every concrete model that subclasses :class:`Job` (FetchRun, WatchRun, …)."""
-    return [
-        model
-        for model in apps.get_models()
-        if issubclass(model, Job) and not model._meta.abstract
-    ]
+    return [model for model in apps.get_models() if issubclass(model, Job) and not model._meta.abstract]
 
 
 def job_claim(model: type[Job], *, pk: int, task_id: str | None) -> bool:
@@ -56,6 +57,24 @@ def job_fail(model: type[Job], *, pk: int, error: str, **fields: object) -> bool
         status=JobStatus.FAILED, finished_at=now, updated_at=now, error=error[:4000], **fields
     )
     return updated == 1
+
+
+def job_stuck_limit(model: type[Job], *, margin_seconds: float) -> float:
+    """Seconds a row of ``model`` may stay ``running`` without progress: the task's hard time
+    limit (backend/celery.py) plus ``margin_seconds``."""
+    return hard_time_limit(model.TASK_NAME) + margin_seconds
+
+
+def jobs_stuck(model: type[Job], *, margin_seconds: float, now: dt.datetime | None = None) -> QuerySet[Any]:
+    """Rows of ``model`` left ``running`` longer than :func:`job_stuck_limit` (a worker died).
+
+    The age is taken from ``updated_at``, which every claim and every page of progress sets:
+    past the hard limit the worker has killed the task, so the row will not finish by itself.
+    """
+    cutoff = (now or timezone.now()) - dt.timedelta(
+        seconds=job_stuck_limit(model, margin_seconds=margin_seconds)
+    )
+    return model._default_manager.filter(status=JobStatus.RUNNING, updated_at__lt=cutoff).order_by("pk")
 
 
 def job_for_task(task_id: str, *, user: object) -> Job | None:

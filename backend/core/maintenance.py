@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from backend.celery import app, hard_time_limit
 
-from .jobs import job_fail, job_models
+from .jobs import job_fail, job_models, job_stuck_limit, jobs_stuck
 from .models import FINISHED_STATUSES, Job, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -75,9 +75,8 @@ def stuck_runs_repair(
     now = now or timezone.now()
     report: dict[str, dict[str, int]] = {}
     for model in job_models():
-        limit = hard_time_limit(model.TASK_NAME) + margin_seconds
-        cutoff = now - dt.timedelta(seconds=limit)
-        stuck = model._default_manager.filter(status=JobStatus.RUNNING, updated_at__lt=cutoff).order_by("pk")
+        limit = job_stuck_limit(model, margin_seconds=margin_seconds)
+        stuck = jobs_stuck(model, margin_seconds=margin_seconds, now=now)
         requeue = REQUEUE.get(model._meta.label)
         counts = {"requeued": 0, "failed": 0}
         for row in stuck.iterator(chunk_size=200):
