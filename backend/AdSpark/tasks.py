@@ -15,7 +15,7 @@ from django.conf import settings
 
 from . import services
 from .queries import FetchParamsError
-from .serpapi_client import SerpApiPermanentError, SerpApiTransientError
+from .serpapi_client import SerpApiTransientError
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +126,6 @@ def fetch_creatives_task(
         raise self.retry(exc=exc, countdown=countdown) from exc
     except SoftTimeLimitExceeded:
         services.fetch_run_fail(fetch_run_id=fetch_run_id, error="Time limit exceeded; the run was stopped.")
-        raise
-    except SerpApiPermanentError:
         raise
     return _summary(run)
 

@@ -20,7 +20,7 @@ from rich.table import Table
 from AdSpark.models import FetchRun
 from AdSpark.queries import CREATIVE_FORMATS, PLATFORMS, FetchParamsError, normalize_fetch_params
 from AdSpark.serpapi_client import SerpApiError
-from AdSpark.services import DryRunResult, fetch_dry_run, fetch_run_create, fetch_run_execute
+from AdSpark.services import DryRunResult, fetch_dry_run, fetch_run_create, fetch_run_execute, fetch_run_fail
 
 
 class Command(BaseCommand):
@@ -86,11 +86,9 @@ class Command(BaseCommand):
             try:
                 run = fetch_run_execute(fetch_run_id=run.pk, on_page=on_page)
             except SerpApiError as exc:
-                run.refresh_from_db()
-                if run.status == "running":
-                    run.status = "failed"
-                    run.error = str(exc)
-                    run.save(update_fields=["status", "error"])
+                # Permanent errors already failed the run; a transient one ends it here, since
+                # no Celery retry will pick it up.
+                fetch_run_fail(fetch_run_id=run.pk, error=str(exc))
                 raise CommandError(f"Fetch run {run.pk} failed: {exc}") from exc
         self._summary(console, run)
 
