@@ -90,3 +90,19 @@ def job_for_task(task_id: str, *, user: object) -> Job | None:
         if row is not None:
             return row
     return None
+
+
+def jobs_orphaned(
+    model: type[Job], *, known_task_ids: set[str], older_than_seconds: float, now: dt.datetime | None = None
+) -> list[Any]:
+    """Rows of ``model`` still ``pending`` whose task message the broker no longer holds.
+
+    ``known_task_ids`` are the ids the broker holds (:func:`core.health.broker_task_ids`). A
+    pending row older than ``older_than_seconds`` (``created_at``) whose ``celery_task_id`` is not
+    among them, or that has none, will never start: its message was purged, lost in a Redis
+    restart without persistence, or never sent. The grace keeps a row whose message is being
+    sent right now (``on_commit``) out.
+    """
+    cutoff = (now or timezone.now()) - dt.timedelta(seconds=older_than_seconds)
+    rows = model._default_manager.filter(status=JobStatus.PENDING, created_at__lt=cutoff).order_by("pk")
+    return [row for row in rows if not row.celery_task_id or row.celery_task_id not in known_task_ids]
