@@ -513,7 +513,10 @@ def evaluate(report: dict[str, Any]) -> tuple[str, list[str]]:
 def _console(stream: TextIO | None = None) -> Any:
     from rich.console import Console
 
-    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+    stream = stream or sys.stdout
+    # Off a terminal (a pipe, a log file) rich assumes 80 columns and cuts ids; keep them whole.
+    width = None if os.environ.get("COLUMNS") or stream.isatty() else 200
+    return Console(file=stream, highlight=False, soft_wrap=True, width=width)
 
 
 def _consumers_text(consumers: list[str]) -> str:
