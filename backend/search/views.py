@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from AdSpark.filters import CreativeFilter
 from AdSpark.queries import FetchParamsError
 from AdSpark.serializers import FetchRunSerializer
-from AdSpark.watch_serializers import WatchSerializer
+from AdSpark.watches.serializers import WatchSerializer
 from AdSpark.watches import watch_create
 from core.pagination import PageNumberPagination
 
