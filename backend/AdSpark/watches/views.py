@@ -13,8 +13,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from . import selectors
 from ..models import Watch
+from . import selectors
 from .serializers import (
     TriggerAllSerializer,
     WatchNewCreativeSerializer,
