@@ -142,11 +142,10 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],
     result_accept_content=["json"],
-    # Reliability: ack after the task ran, give the message back if the worker dies, and do
-    # not let one worker hoard long tasks (prefetch 1: every queue here has long tasks).
+    # Reliability: ack after the task ran, give the message back if the worker dies. The
+    # prefetch multiplier (1) comes from settings (CELERY_WORKER_PREFETCH_MULTIPLIER).
     task_acks_late=True,
     task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
     result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
     broker_connection_retry_on_startup=True,
     # Flower and monitor_celery.py read task events.
