@@ -7,6 +7,7 @@ values. The README's configuration table lists every variable read here.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -22,9 +23,11 @@ load_dotenv(REPO_DIR / ".env", override=False)
 
 # --- Core -----------------------------------------------------------------------------------
 DEBUG = env_bool("DJANGO_DEBUG", False)
-if env_str("DEBUG") is not None and env_bool("DEBUG", DEBUG) != DEBUG:
+# A bare DEBUG (the seed's name) is not read; one that disagrees with DJANGO_DEBUG is refused.
+_SEED_DEBUG = os.environ.get("DEBUG")
+if _SEED_DEBUG is not None and (_SEED_DEBUG.strip().lower() in ("1", "true", "yes", "on")) != DEBUG:
     raise ImproperlyConfigured(
-        f"DEBUG={env_str('DEBUG')!r} is not read by AdSpark: DJANGO_DEBUG wins "
+        f"DEBUG={_SEED_DEBUG!r} is not read by AdSpark: DJANGO_DEBUG wins "
         f"(it is {'true' if DEBUG else 'false'}). Set DJANGO_DEBUG instead and remove DEBUG."
     )
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or ""
