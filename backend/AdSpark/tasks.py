@@ -38,6 +38,7 @@ def _summary(run: Any) -> dict[str, Any]:
     base=JobTask,
     name="AdSpark.tasks.fetch_creatives_task",
     job_model="AdSpark.FetchRun",
+    job_id_kwarg="fetch_run_id",
     autoretry_for=(SerpApiTransientError,),
 )
 def fetch_creatives_task(
@@ -133,6 +134,7 @@ def fetch_creative_details_task(self: Any, ad_creative_id: str, region: str | No
     base=JobTask,
     name="AdSpark.tasks.process_watch_task",
     job_model="AdSpark.WatchRun",
+    job_id_kwarg="watch_run_id",
     autoretry_for=(SerpApiTransientError,),
 )
 def process_watch_task(self: Any, watch_id: int, watch_run_id: int | None = None) -> dict[str, Any]:

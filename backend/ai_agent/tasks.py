@@ -35,6 +35,7 @@ def _summary(variant: Any) -> dict[str, Any]:
     base=JobTask,
     name="ai_agent.tasks.generate_ad_variant_async",
     job_model="ai_agent.AdVariant",
+    job_id_kwarg="variant_id",
     autoretry_for=(ProviderTransientError, ScreenshotError),
 )
 def generate_ad_variant_async(

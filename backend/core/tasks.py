@@ -12,7 +12,7 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from .jobs import job_fail_registered
 from .models import ACTIVE_STATUSES, Job, JobStatus
@@ -75,11 +75,13 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
     * A row deleted meanwhile (``ObjectDoesNotExist``) ends the task with one log line.
     * :meth:`progress` writes ``PROGRESS`` state to the result backend and never fails the task.
 
-    Subclasses set ``job_model`` (``"app_label.Model"``) and ``autoretry_for``.
+    Subclasses set ``job_model`` (``"app_label.Model"``), ``job_id_kwarg`` (the keyword argument
+    naming the row's id, when the task gets one) and ``autoretry_for``.
     """
 
     abstract = True
     job_model: str = ""
+    job_id_kwarg: str = ""
     retry_backoff = max(1, round(float(settings.RETRY_BACKOFF_BASE)))
     retry_backoff_max = max(1, round(float(settings.RETRY_BACKOFF_CAP)))
     retry_jitter = True
@@ -127,7 +129,9 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
         fields: dict[str, Any] = {"error": f"Retrying in {countdown:.0f} s after: {exc}"[:4000]}
         if any(field.name == "retries" for field in model._meta.concrete_fields):
             fields["retries"] = F("retries") + 1  # the API shows how often a job was retried
-        model._default_manager.filter(celery_task_id=self.request.id, status=JobStatus.RUNNING).update(**fields)
+        self._rows(model, task_id=self.request.id, kwargs=self.request.kwargs).filter(
+            status=JobStatus.RUNNING
+        ).update(**fields)
 
     def on_failure(self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any) -> None:
         model = self._model()
@@ -139,9 +143,9 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
             reason = f"Gave up after {self.request.retries + 1} attempts: {exc}"
         else:
             reason = f"Unexpected error: {type(exc).__name__}: {exc}"
-        row = model._default_manager.filter(celery_task_id=task_id, status__in=ACTIVE_STATUSES).first()
-        if row is not None:
-            job_fail_registered(model, pk=row.pk, error=reason)
+        rows = self._rows(model, task_id=task_id, kwargs=kwargs).filter(status__in=ACTIVE_STATUSES)
+        for pk in rows.values_list("pk", flat=True)[:1]:
+            job_fail_registered(model, pk=pk, error=reason)
 
     def progress(self, meta: dict[str, Any]) -> None:
         """Store ``meta`` as the task's ``PROGRESS`` state; a result backend that is down only
@@ -152,6 +156,13 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
             if not self._progress_failed:
                 logger.warning("%s %s: progress not stored: %s", self.name, self.request.id, exc)
             self._progress_failed = True
+
+    def _rows(self, model: type[Job], *, task_id: str | None, kwargs: Any) -> QuerySet[Any]:
+        """The task's job row: by the id in ``kwargs[job_id_kwarg]``, else by ``celery_task_id``."""
+        pk = (kwargs or {}).get(self.job_id_kwarg) if self.job_id_kwarg else None
+        if pk is not None:
+            return model._default_manager.filter(pk=pk)
+        return model._default_manager.filter(celery_task_id=task_id)
 
     def _model(self) -> type[Job] | None:
         from django.apps import apps
