@@ -199,8 +199,9 @@ def test_it_reports_pending_runs_whose_message_is_gone_and_not_those_still_queue
     purged, queued, held = (
         FetchRun.objects.create(celery_task_id=str(uuid.uuid4())) for _ in range(3)
     )
+    five_minutes_ago = timezone.now() - timedelta(minutes=5)
     FetchRun.objects.filter(pk__in=[purged.pk, queued.pk, held.pk]).update(
-        created_at=timezone.now() - timedelta(minutes=5)
+        created_at=five_minutes_ago, updated_at=five_minutes_ago
     )
     probe_task.apply_async(queue="maintenance", task_id=purged.celery_task_id, expires=300)
     monitor_celery.purge_queue("maintenance")
