@@ -1039,14 +1039,20 @@ class Interactive:
             render_task(task_report(task_id), self.console)
 
     def revoke(self) -> None:
-        from backend.celery import app
+        from core.jobs import revoke_job
 
         task_id = self.ask("task id to revoke> ")
         if not task_id:
             return
         terminate = (self.ask("terminate it if running? [y/N]> ") or "").lower() == "y"
-        app.control.revoke(task_id, terminate=terminate)
-        self.console.print(f"revoked {task_id}{' (terminate)' if terminate else ''}")
+        # One service for the monitor and the API: revoke, and mark the job row cancelled so
+        # the repair never re-queues it under a new task id.
+        row = revoke_job(task_id, terminate=terminate)
+        self.console.print(f"revoked {task_id}{' (terminate)' if terminate else ''}", markup=False)
+        if row is None:
+            self.console.print("  no AdSpark job row for this task")
+        else:
+            self.console.print(f"  job {row._meta.label}#{row.pk} is now {row.status}", markup=False)
 
     def purge(self) -> None:
         from backend.celery import QUEUES

@@ -10,7 +10,7 @@ $VenvPython = Join-Path $RepoDir '.venv\Scripts\python.exe'
 $Python = if ($env:PYTHON) { $env:PYTHON } elseif (Test-Path $VenvPython) { $VenvPython } else { 'python' }
 $env:PYTHONPATH = if ($env:PYTHONPATH) { "$BackendDir;$env:PYTHONPATH" } else { $BackendDir }
 
-# Queue -> threads: DESIGN.md "Queues and workers" (the same table as docker-compose.yml).
+# Queue -> threads: docs/architecture.md "Queues and workers" (the same table as docker-compose.yml).
 $WorkerTable = [ordered]@{ default = 2; data_fetch = 2; ai_generation = 1; maintenance = 1 }
 
 function Initialize-Dirs { New-Item -ItemType Directory -Force -Path $RunDir, $LogDir | Out-Null }

@@ -12,7 +12,7 @@ if [[ -z "${PYTHON:-}" ]]; then
 fi
 export PYTHONPATH="$BACKEND_DIR${PYTHONPATH:+:$PYTHONPATH}"
 
-# queue:concurrency — DESIGN.md "Queues and workers" (docker-compose.yml has the same table).
+# queue:concurrency — docs/architecture.md "Queues and workers" (docker-compose.yml has the same table).
 WORKER_TABLE=(default:2 data_fetch:2 ai_generation:1 maintenance:1)
 
 celery_cmd() { (cd "$BACKEND_DIR" && "$PYTHON" -m celery -A backend "$@"); }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start AdSpark's four Celery workers in the background, one per queue, sized as DESIGN.md says.
+# Start AdSpark's four Celery workers in the background, one per queue, sized as docs/architecture.md says.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 

@@ -4,7 +4,7 @@ This module is the one place where queue names, the routing table, per-task rate
 limits and retry bounds are decided (``TASKS`` below). Broker and result URLs come from Django
 settings (``CELERY_BROKER_URL`` / ``CELERY_RESULT_BACKEND``).
 
-Queues and the worker that serves each (see DESIGN.md and docker-compose.yml):
+Queues and the worker that serves each (see docs/architecture.md and docker-compose.yml):
 
 ============== ================================================ =========== ======
 queue          work                                             concurrency memory

@@ -246,3 +246,31 @@ def test_it_keeps_the_revoke_prompts_choice_and_never_counts_below_zero():
     assert "[y/N]" in out.getvalue()
     assert monitor_celery.seconds_left_text(-0.4) == "0 s left"
     assert monitor_celery.seconds_left_text(2.2) == "3 s left"
+
+
+def test_it_cancels_the_job_row_when_the_menu_revokes_its_running_task(serpapi, start_worker, ops_env):
+    # given a fetch running on a worker (every SerpApi page answers after 2 s)
+    from AdSpark.queries import normalize_fetch_params
+    from AdSpark.services import fetch_run_create
+    from core.maintenance import stuck_runs_repair
+    from tests.conftest import TESLA
+
+    start_worker(queues="data_fetch", name="ops-revoke", pool="prefork")
+    serpapi.inject_fault(delay=2.0, count=50)
+    query = normalize_fetch_params({"advertiser_ids": TESLA, "region": "2840", "num": 5, "max_pages": 10})
+    run = fetch_run_create(owner=None, query=query)
+    wait_for(lambda: FetchRun.objects.get(pk=run.pk).status == "running", timeout=60, message="the fetch to run")
+
+    # when menu entry 8 revokes its task with terminate
+    result = run_monitor_cli(["--interactive"], ops_env, stdin=f"8\n{run.celery_task_id}\ny\nq\n")
+
+    # then the row is cancelled, and the repair leaves it alone (no new task id, still cancelled)
+    run.refresh_from_db()
+    assert result.returncode == 0 and "Traceback" not in result.stdout + result.stderr
+    assert f"job AdSpark.FetchRun#{run.pk} is now cancelled" in result.stdout
+    assert run.status == "cancelled"
+    task_id = run.celery_task_id
+    stuck_runs_repair(now=timezone.now() + timedelta(hours=3))
+    time.sleep(3)
+    run.refresh_from_db()
+    assert (run.status, run.celery_task_id) == ("cancelled", task_id)
