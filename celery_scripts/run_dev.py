@@ -14,7 +14,7 @@
    honcho signals each process group, pool children included, and a running task dies with
    ``WorkerLostError`` (its message is redelivered, but the work is killed, not finished).
 
-Exit code: honcho's; 2 when the broker is unreachable and cannot be started here.
+Exit code: 0 after Ctrl-C, else honcho's; 2 when the broker is unreachable and cannot be started here.
 """
 
 from __future__ import annotations
@@ -117,11 +117,18 @@ def worker_pids(nodes: list[str], *, timeout: float = 2.0) -> dict[str, int]:
 
 
 def alive(pid: int) -> bool:
+    """True while ``pid`` runs; a zombie (exited, not yet reaped by its watchfiles) is gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return True
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (macOS): kill(0) is all we know
+        return True
+    return state != "Z"
 
 
 def warm_stop(nodes: list[str], *, timeout: float) -> None:
@@ -170,11 +177,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    while True:
-        try:
-            return process.wait()
-        except InterruptedError:  # pragma: no cover - PEP 475 retries, kept for clarity
-            continue
+    code = process.wait()
+    # honcho answers the SIGTERM we sent with 128 + 15: a stop asked for is a clean exit.
+    return 0 if stopping and code in (0, 130, 143, -signal.SIGTERM) else code
 
 
 if __name__ == "__main__":
