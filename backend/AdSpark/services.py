@@ -24,7 +24,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.jobs import JobLeaseLost, Lease, job_claim, job_fail, job_succeed, lease_seconds
+from core.jobs import JobLeaseLost, Lease, job_claim, job_fail, job_succeed, lease_seconds, publish_on_commit
 from core.models import JobStatus
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
@@ -263,8 +263,9 @@ def fetch_run_create(*, owner: Any, query: FetchQuery, enqueue: bool = True) -> 
         progress_total=query.max_pages,
     )
     if enqueue:
-        transaction.on_commit(
-            lambda: fetch_creatives_task.apply_async(kwargs={"fetch_run_id": run.pk}, task_id=task_id)
+        publish_on_commit(
+            lambda: fetch_creatives_task.apply_async(kwargs={"fetch_run_id": run.pk}, task_id=task_id),
+            what=f"fetch run {run.pk}",
         )
     return run
 

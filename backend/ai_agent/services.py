@@ -24,7 +24,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from AdSpark.models import Creative, CreativeDetails
-from core.jobs import job_claim, job_fail, job_succeed
+from core.jobs import job_claim, job_fail, job_succeed, publish_on_commit
 from core.models import JobStatus
 from core.urlsafety import UnsafeURLError
 
@@ -125,7 +125,9 @@ def _enqueue(variant: AdVariant) -> None:
         "user_id": variant.owner_id,
     }
     task_id = variant.celery_task_id
-    transaction.on_commit(lambda: generate_ad_variant_async.apply_async(kwargs=kwargs, task_id=task_id))
+    publish_on_commit(
+        lambda: generate_ad_variant_async.apply_async(kwargs=kwargs, task_id=task_id), what=f"variant {task_id}"
+    )
 
 
 def variant_create(

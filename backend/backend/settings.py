@@ -161,6 +161,8 @@ REST_FRAMEWORK = {
         "ai_variants": env_str("ADSPARK_AI_THROTTLE") or "10/minute",
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # 503 JSON (not a 500 page) when Redis, the throttles' cache and the broker, is down.
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -31,7 +31,15 @@ from django.utils import timezone
 
 from backend.celery import app
 
-from .jobs import JobKind, job_fail_registered, job_kind, job_models, jobs_stuck, jobs_unpublished, lease_seconds
+from .jobs import (
+    JobKind,
+    job_fail_registered,
+    job_kind,
+    job_models,
+    jobs_stuck,
+    jobs_unpublished,
+    lease_seconds,
+)
 from .models import FINISHED_STATUSES, Job, JobStatus
 
 logger = logging.getLogger(__name__)

@@ -108,17 +108,32 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
             )
         )
 
-    def retry(self, *args: Any, exc: BaseException | None = None, countdown: float | None = None, **kwargs: Any) -> Any:
+    def retry(  # type: ignore[override]  # same parameters as Celery's Task.retry
+        self,
+        args: Any = None,
+        kwargs: Any = None,
+        exc: Exception | None = None,
+        throw: bool = True,
+        eta: Any = None,
+        countdown: float | None = None,
+        max_retries: int | None = None,
+        **options: Any,
+    ) -> Any:
+        """Celery's ``retry`` with the countdown raised to ``exc.retry_after`` when the error
+        names one (Retry-After), defaulting to :meth:`backoff`, and the wait noted on the row."""
         retry_after = getattr(exc, "retry_after", None)
-        if countdown is None:
+        if countdown is None and eta is None:
             countdown = self.backoff()
-        if retry_after is not None:
+        if retry_after is not None and countdown is not None:
             countdown = max(float(countdown), float(retry_after))
-        max_retries = kwargs.get("max_retries", self.max_retries)
-        if exc is not None and (max_retries is None or self.request.retries < max_retries):
+        limit = self.max_retries if max_retries is None else max_retries
+        if exc is not None and countdown is not None and (limit is None or self.request.retries < limit):
             self.note_retry(exc, countdown)
             logger.info("%s %s: %s; retrying in %.1f s", self.name, self.request.id, exc, countdown)
-        return super().retry(*args, exc=exc, countdown=countdown, **kwargs)
+        return super().retry(
+            args=args, kwargs=kwargs, exc=exc, throw=throw, eta=eta, countdown=countdown,
+            max_retries=max_retries, **options,
+        )
 
     def note_retry(self, exc: BaseException, countdown: float) -> None:
         """Record on the job row that ``exc`` will be retried in ``countdown`` seconds (and count
@@ -139,7 +154,7 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
             return
         if isinstance(exc, SoftTimeLimitExceeded):
             reason = "Time limit exceeded; the run was stopped."
-        elif isinstance(exc, tuple(self.autoretry_for or ())):
+        elif isinstance(exc, tuple(getattr(self, "autoretry_for", ()) or ())):
             reason = f"Gave up after {self.request.retries + 1} attempts: {exc}"
         else:
             reason = f"Unexpected error: {type(exc).__name__}: {exc}"
