@@ -72,6 +72,7 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
     * Give-up: when the task fails for good (retries exhausted, time limit, an unexpected
       error), :meth:`on_failure` fails its job row (found by ``celery_task_id``) with a
       readable reason through the row's app (:func:`core.jobs.job_fail_registered`).
+    * A row another delivery holds: :meth:`defer_while_leased` (the task backs off).
     * A row deleted meanwhile (``ObjectDoesNotExist``) ends the task with one log line.
     * :meth:`progress` writes ``PROGRESS`` state to the result backend and never fails the task.
 
@@ -134,6 +135,31 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
             args=args, kwargs=kwargs, exc=exc, throw=throw, eta=eta, countdown=countdown,
             max_retries=max_retries, **options,
         )
+
+    def defer_while_leased(self, row: Job) -> bool:
+        """If ``row`` is held by another delivery's live lease, send this task again for just
+        after that lease expires and return True (this delivery backs off, having done nothing).
+
+        The holder is alive, or it died moments ago: if it is alive the later copy finds the job
+        finished and ends; if it died the copy takes the job over as soon as the lease lapses,
+        without waiting for the stuck-run repair. The copy keeps the task id and arguments.
+        """
+        from django.utils import timezone
+
+        now = timezone.now()
+        if row.status != JobStatus.RUNNING or not row.lease_owner or row.lease_expires_at is None:
+            return False
+        if row.lease_expires_at <= now:
+            return False
+        countdown = (row.lease_expires_at - now).total_seconds() + 1.0
+        logger.info(
+            "%s %s: %s %s is held by %s; trying again in %.0f s",
+            self.name, self.request.id, type(row).__name__, row.pk, row.lease_owner, countdown,
+        )
+        self.apply_async(
+            args=self.request.args, kwargs=self.request.kwargs, task_id=self.request.id, countdown=countdown
+        )
+        return True
 
     def note_retry(self, exc: BaseException, countdown: float) -> None:
         """Record on the job row that ``exc`` will be retried in ``countdown`` seconds (and count
