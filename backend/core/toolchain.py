@@ -52,6 +52,8 @@ PLAYWRIGHT_CONNECTION_TIMEOUT_MS = "10000"
 VERSION_TIMEOUT = 20.0
 APT_TIMEOUT = 900.0
 
+# The browser and the fonts every page is drawn with (the worker image installs the same).
+BROWSER_APT_PACKAGES = ("chromium-headless-shell", "fonts-liberation", "fonts-dejavu-core")
 BROWSER_FIX = (
     f"{sys.executable} {' '.join(PLAYWRIGHT_INSTALL)}"
     " (or, as root on Debian/Ubuntu: apt-get install chromium-headless-shell)"
@@ -220,7 +222,7 @@ def provide_browser(system: System | None = None) -> Choice:
         return found
     if system.can_apt:
         system.log("browser: none installed; apt-get install chromium-headless-shell …")
-        if _apt_install(system, "chromium-headless-shell"):
+        if _apt_install(system, *BROWSER_APT_PACKAGES):
             installed = find_browser(system)
             if installed:
                 return Choice("browser", installed.path, "installed now with apt-get install chromium-headless-shell")
@@ -247,13 +249,13 @@ def provide_tool(name: str, system: System | None = None) -> Choice:
     raise ToolMissing(name, f"apt-get install {tool.package} (as root), for {tool.used_for}")
 
 
-def _apt_install(system: System, package: str) -> bool:
+def _apt_install(system: System, *packages: str) -> bool:
     env = {**system.environ, "DEBIAN_FRONTEND": "noninteractive"}
     apt = system.which("apt-get") or "apt-get"
+    install = [apt, "install", "-y", "-qq", "--no-install-recommends", *packages]
     # A fresh container has empty package lists: install alone would not find the package.
-    return system.run([apt, "install", "-y", "-qq", package], APT_TIMEOUT, env) or (
-        system.run([apt, "update", "-qq"], APT_TIMEOUT, env)
-        and system.run([apt, "install", "-y", "-qq", package], APT_TIMEOUT, env)
+    return system.run(install, APT_TIMEOUT, env) or (
+        system.run([apt, "update", "-qq"], APT_TIMEOUT, env) and system.run(install, APT_TIMEOUT, env)
     )
 
 
