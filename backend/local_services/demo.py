@@ -101,18 +101,43 @@ class Processes:
 
 
 def start_redis(stack: ExitStack, processes: Processes) -> str:
-    """Start a private redis-server (no persistence) and return its base URL."""
+    """Start a private redis-server (no persistence) and return its base URL.
+
+    Without the binary, the Redis at ``DEMO_REDIS_URL`` (default ``redis://127.0.0.1:6379``) is
+    used. Raises DemoError when there is neither.
+    """
+    import redis
+
     binary = shutil.which("redis-server")
     if binary is None:
         url = os.environ.get("DEMO_REDIS_URL", "redis://127.0.0.1:6379")
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+        except redis.RedisError as exc:
+            raise DemoError(
+                f"redis-server is not installed and no Redis answers at {url} ({exc}):"
+                " run `apt-get install redis-server` (or `brew install redis`), or set DEMO_REDIS_URL"
+            ) from exc
         console.print(f"[yellow]redis-server not found; using the running Redis at {url}[/]")
         return url
     port = free_port()
     processes.start("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-    import redis
-
     wait_until(lambda: bool(redis.Redis(port=port).ping()), timeout=10, what="redis-server")
     return f"redis://127.0.0.1:{port}"
+
+
+def preflight(apps: set[str]) -> None:
+    """Check what the demo needs before starting anything; raises DemoError naming the fix."""
+    if "ai_agent" in apps:
+        from core.toolchain import BROWSER_FIX, ToolMissing, find_browser
+
+        try:
+            browser = find_browser()
+        except ToolMissing as exc:
+            raise DemoError(str(exc)) from exc
+        if browser is None:
+            raise DemoError(f"no browser to draw the creatives with: run `make setup` (or {BROWSER_FIX})")
+        console.print(f"• Browser {browser.path} ({browser.source})")
 
 
 def installed_apps() -> set[str]:
@@ -175,6 +200,8 @@ def run_demo(keep_data: bool = False) -> int:
     with ExitStack() as stack:
         stack.callback(processes.close)
         console.rule("[bold]AdSpark offline demo")
+        apps = installed_apps()
+        preflight(apps)
         redis_url = start_redis(stack, processes)
         env.update(
             CELERY_BROKER_URL=f"{redis_url}/0", CELERY_RESULT_BACKEND=f"{redis_url}/1", REDIS_URL=f"{redis_url}/2"
@@ -185,11 +212,14 @@ def run_demo(keep_data: bool = False) -> int:
         console.print(f"• Redis {redis_url}  • local SerpApi {serpapi.url} ({len(serpapi.recording_names)} recordings)")
 
         console.print("• Migrating a fresh SQLite database …")
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=BACKEND_DIR, env=env, check=True
+        migrated = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=BACKEND_DIR, env=env, capture_output=True, text=True,
         )
+        if migrated.returncode != 0:
+            last = (migrated.stderr or migrated.stdout).strip().splitlines()[-1:] or ["(no output)"]
+            raise DemoError(f"manage.py migrate failed: {last[0]} (run `make setup`, then `make demo` again)")
 
-        apps = installed_apps()
         workers = [("data_fetch", 2), ("default", 2), ("maintenance", 1)]
         if "ai_agent" in apps:
             workers.append(("ai_generation", 1))
@@ -321,8 +351,11 @@ def serpapi_responses_dir() -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the demo; exit 0 on success, 1 with one ``Demo failed: …`` line (what is missing and
+    the command that fixes it), 130 after Ctrl-C. ``--traceback`` shows unexpected errors' stack."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--keep-data", action="store_true", help="keep var/demo/ from the last run")
+    parser.add_argument("--traceback", action="store_true", help="show the stack of an unexpected error")
     args = parser.parse_args(argv)
     try:
         return run_demo(keep_data=args.keep_data)
@@ -332,6 +365,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         console.print("[yellow]Interrupted; stopped everything the demo started.[/]")
         return 130
+    except requests.ConnectionError as exc:
+        console.print(f"[bold red]Demo failed:[/] a demo server stopped answering ({exc}); see {DEMO_DIR / 'logs'}")
+        return 1
+    except Exception as exc:
+        if args.traceback:
+            raise
+        console.print(
+            f"[bold red]Demo failed:[/] unexpected {type(exc).__name__}: {exc}"
+            f" (logs: {DEMO_DIR / 'logs'}; `python -m local_services.demo --traceback` shows where)"
+        )
+        return 1
 
 
 if __name__ == "__main__":
