@@ -86,7 +86,8 @@ def dominant_colours(image: Image.Image, count: int = PALETTE_COLOURS) -> list[t
     flat = quantised.getpalette() or []
     found = []
     for pixels, index in sorted(quantised.getcolors() or [], reverse=True):
-        r, g, b = flat[index * 3 : index * 3 + 3]
+        start = int(index) * 3  # type: ignore[call-overload]  # a palette image's colours are indices
+        r, g, b = flat[start : start + 3]
         found.append(((r, g, b), pixels))
     return found
 
@@ -229,11 +230,10 @@ def render_variant(
         ProviderPermanentError: the screenshot is not an image Pillow can read.
     """
     try:
-        hero = Image.open(io.BytesIO(screenshot))
-        hero.load()
+        with Image.open(io.BytesIO(screenshot)) as opened:
+            hero = opened.convert("RGB")
     except (OSError, ValueError) as exc:
         raise ProviderPermanentError(f"The creative's screenshot is not an image: {exc}", code="bad_screenshot") from exc
-    hero = hero.convert("RGB")
     palette = palette_of(hero)
     renders = []
     for label, width, height in sizes:
