@@ -17,8 +17,13 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.toolchain import ToolMissing
 
-_MISSING_TABLE = re.compile(r"no such table|relation \"[^\"]+\" does not exist|no such column|column .* does not exist")
-_CONNECT_REFUSED = re.compile(r"connection refused|could not connect|connection to server|name or service not known|timed out|error 111|error 61", re.I)
+_MISSING_TABLE = re.compile(
+    r"no such table|relation \"[^\"]+\" does not exist|no such column|column .* does not exist"
+)
+_CONNECT_REFUSED = re.compile(
+    r"connection refused|could not connect|connection to server|name or service not known|timed out|error 111|error 61",
+    re.I,
+)
 
 
 def _where(url: str) -> str:

@@ -168,11 +168,19 @@ def browser_candidates(system: System) -> list[tuple[str, str | None]]:
     shell_on_path = system.which("chromium-headless-shell")
     if shell_on_path and system.exists(DEBIAN_HEADLESS_SHELL):
         shell_on_path = DEBIAN_HEADLESS_SHELL
-    chromium_on_path = system.which("chromium") or system.which("chromium-browser") or system.which("google-chrome")
+    chromium_on_path = (
+        system.which("chromium") or system.which("chromium-browser") or system.which("google-chrome")
+    )
     return [
-        ("Playwright's headless shell", _newest(system, os.path.join(root, "chromium_headless_shell-*", "chrome-*", "*headless_shell"))),
+        (
+            "Playwright's headless shell",
+            _newest(system, os.path.join(root, "chromium_headless_shell-*", "chrome-*", "*headless_shell")),
+        ),
         ("the system's chromium-headless-shell", shell_on_path),
-        ("Playwright's Chromium", _newest(system, os.path.join(root, "chromium-*", "chrome-linux*", "chrome"))),
+        (
+            "Playwright's Chromium",
+            _newest(system, os.path.join(root, "chromium-*", "chrome-linux*", "chrome")),
+        ),
         ("the system's Chromium", chromium_on_path),
     ]
 
@@ -190,7 +198,11 @@ def find_browser(system: System | None = None, *, configured: str | None = None)
     configured = system.environ.get("CHROMIUM_PATH", "") if configured is None else configured
     if configured:
         if not system.exists(configured):
-            raise ToolMissing("browser", "unset CHROMIUM_PATH or point it at a Chromium", f"CHROMIUM_PATH={configured} does not exist")
+            raise ToolMissing(
+                "browser",
+                "unset CHROMIUM_PATH or point it at a Chromium",
+                f"CHROMIUM_PATH={configured} does not exist",
+            )
         return Choice("browser", configured, "CHROMIUM_PATH")
     for source, path in browser_candidates(system):
         if path and system.works(path):
@@ -225,7 +237,9 @@ def provide_browser(system: System | None = None) -> Choice:
         if _apt_install(system, *BROWSER_APT_PACKAGES):
             installed = find_browser(system)
             if installed:
-                return Choice("browser", installed.path, "installed now with apt-get install chromium-headless-shell")
+                return Choice(
+                    "browser", installed.path, "installed now with apt-get install chromium-headless-shell"
+                )
     raise ToolMissing("browser", BROWSER_FIX)
 
 
@@ -273,8 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m core.toolchain [--for demo|test] [--find-browser]``: exit 0 when provided,
     1 with one ``… not found; run: COMMAND`` line on standard error otherwise."""
     parser = argparse.ArgumentParser(description="Provide the browser and tools AdSpark needs (make setup).")
-    parser.add_argument("--for", dest="purpose", choices=sorted(NEEDS), default="demo", help="what to provide for")
-    parser.add_argument("--find-browser", action="store_true", help="only print the browser that would be launched")
+    parser.add_argument(
+        "--for", dest="purpose", choices=sorted(NEEDS), default="demo", help="what to provide for"
+    )
+    parser.add_argument(
+        "--find-browser", action="store_true", help="only print the browser that would be launched"
+    )
     args = parser.parse_args(argv)
     system = System()
     try:

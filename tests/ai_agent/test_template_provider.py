@@ -48,7 +48,9 @@ def _share(image: Image.Image, colour: tuple[int, int, int], tolerance: int = 12
 
 def test_it_renders_the_three_standard_sizes_as_pngs():
     result = _generate(_creative_png())
-    assert [(r.label, r.width, r.height) for r in result.renders] == [(label, w, h) for label, w, h in TEMPLATE_SIZES]
+    assert [(r.label, r.width, r.height) for r in result.renders] == [
+        (label, w, h) for label, w, h in TEMPLATE_SIZES
+    ]
     for render in result.renders:
         with Image.open(io.BytesIO(render.png)) as image:
             assert image.format == "PNG" and image.size == (render.width, render.height)

@@ -21,7 +21,12 @@ TESLA = "AR17828074650563772417"
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -36,7 +41,10 @@ def _sqlite_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     [
         (OperationalError("no such table: AdSpark_fetchrun"), "make migrate"),
         (ProgrammingError('relation "AdSpark_fetchrun" does not exist'), "make migrate"),
-        (OperationalError('connection to server at "127.0.0.1", port 5433 failed: Connection refused'), "PostgreSQL"),
+        (
+            OperationalError('connection to server at "127.0.0.1", port 5433 failed: Connection refused'),
+            "PostgreSQL",
+        ),
         (BrokerError("Error 111 connecting to 127.0.0.1:6390. Connection refused."), "Redis at"),
         (ToolMissing("browser", "make setup"), "browser not found; run: make setup"),
     ],
@@ -62,7 +70,9 @@ def test_a_bug_is_not_explained_away():
 
 
 def test_ads_fetch_creatives_on_an_unmigrated_database_says_to_migrate(tmp_path):
-    result = _manage("ads_fetch_creatives", "--advertiser-ids", TESLA, "--region", "US", env=_sqlite_env(tmp_path))
+    result = _manage(
+        "ads_fetch_creatives", "--advertiser-ids", TESLA, "--region", "US", env=_sqlite_env(tmp_path)
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
@@ -90,7 +100,12 @@ def test_ads_fetch_creatives_without_a_serpapi_key_says_where_to_put_it(tmp_path
 def test_the_demo_without_a_browser_names_the_command_and_starts_nothing(tmp_path):
     env = {**os.environ, "CHROMIUM_PATH": str(tmp_path / "no-chromium")}
     result = subprocess.run(
-        [sys.executable, "-m", "local_services.demo"], cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "local_services.demo"],
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 1 and "Traceback" not in output

@@ -52,7 +52,9 @@ class FakeMachine:
         self.ran.append(list(argv))
         if argv[-1] == "--version":
             return argv[0] not in self.broken
-        created = self.installs.get(argv[-1]) or self.installs.get(next((a for a in argv if a.startswith("chromium")), ""))
+        created = self.installs.get(argv[-1]) or self.installs.get(
+            next((a for a in argv if a.startswith("chromium")), "")
+        )
         if created is None:
             return False
         for name, path in created.items():
@@ -69,7 +71,10 @@ class FakeMachine:
 
 
 def test_it_prefers_playwrights_headless_shell():
-    machine = FakeMachine(files={PW_SHELL, PW_CHROME, DEBIAN_HEADLESS_SHELL}, commands={"chromium-headless-shell": "/usr/bin/chromium-headless-shell"})
+    machine = FakeMachine(
+        files={PW_SHELL, PW_CHROME, DEBIAN_HEADLESS_SHELL},
+        commands={"chromium-headless-shell": "/usr/bin/chromium-headless-shell"},
+    )
     found = toolchain.find_browser(machine.system)
     assert found is not None and (found.path, found.source) == (PW_SHELL, "Playwright's headless shell")
 
@@ -77,7 +82,10 @@ def test_it_prefers_playwrights_headless_shell():
 def test_it_launches_debians_headless_shell_binary_not_its_wrapper():
     machine = FakeMachine(
         files={DEBIAN_HEADLESS_SHELL, "/usr/bin/chromium-headless-shell"},
-        commands={"chromium-headless-shell": "/usr/bin/chromium-headless-shell", "chromium": "/usr/bin/chromium"},
+        commands={
+            "chromium-headless-shell": "/usr/bin/chromium-headless-shell",
+            "chromium": "/usr/bin/chromium",
+        },
     )
     found = toolchain.find_browser(machine.system)
     assert found is not None and found.path == DEBIAN_HEADLESS_SHELL
@@ -92,7 +100,9 @@ def test_it_falls_back_to_the_full_chromium():
 
 def test_a_browser_that_does_not_run_is_skipped():
     # Given Playwright's shell downloaded without its system libraries (--version fails)
-    machine = FakeMachine(files={PW_SHELL, "/usr/bin/chromium"}, commands={"chromium": "/usr/bin/chromium"}, broken={PW_SHELL})
+    machine = FakeMachine(
+        files={PW_SHELL, "/usr/bin/chromium"}, commands={"chromium": "/usr/bin/chromium"}, broken={PW_SHELL}
+    )
     found = toolchain.find_browser(machine.system)
     assert found is not None and found.path == "/usr/bin/chromium"
 
@@ -120,7 +130,9 @@ def test_an_installed_playwright_browser_is_used_without_downloading():
 def test_it_downloads_playwrights_shell_first_when_it_can():
     # Given a system Chromium, and a network: Playwright's download comes first
     machine = FakeMachine(
-        files={"/usr/bin/chromium"}, commands={"chromium": "/usr/bin/chromium"}, installs={"--only-shell": {"": PW_SHELL}}
+        files={"/usr/bin/chromium"},
+        commands={"chromium": "/usr/bin/chromium"},
+        installs={"--only-shell": {"": PW_SHELL}},
     )
     choice = toolchain.provide_browser(machine.system)
     assert (choice.path, choice.source) == (PW_SHELL, "Playwright's headless shell, downloaded now")
@@ -129,7 +141,10 @@ def test_it_downloads_playwrights_shell_first_when_it_can():
 
 
 def test_without_a_network_it_takes_the_systems_browser():
-    machine = FakeMachine(files={DEBIAN_HEADLESS_SHELL}, commands={"chromium-headless-shell": "/usr/bin/chromium-headless-shell"})
+    machine = FakeMachine(
+        files={DEBIAN_HEADLESS_SHELL},
+        commands={"chromium-headless-shell": "/usr/bin/chromium-headless-shell"},
+    )
     choice = toolchain.provide_browser(machine.system)
     assert choice.path == DEBIAN_HEADLESS_SHELL
     assert [sys.executable, *PLAYWRIGHT_INSTALL] in machine.ran  # tried, failed
@@ -147,7 +162,12 @@ def test_skip_download_is_respected():
 def test_as_root_on_debian_it_installs_the_headless_shell_with_apt():
     machine = FakeMachine(
         commands={"apt-get": "/usr/bin/apt-get"},
-        installs={"chromium-headless-shell": {"chromium-headless-shell": "/usr/bin/chromium-headless-shell", "": DEBIAN_HEADLESS_SHELL}},
+        installs={
+            "chromium-headless-shell": {
+                "chromium-headless-shell": "/usr/bin/chromium-headless-shell",
+                "": DEBIAN_HEADLESS_SHELL,
+            }
+        },
     )
     choice = toolchain.provide_browser(machine.system)
     assert choice.path == DEBIAN_HEADLESS_SHELL
@@ -177,9 +197,14 @@ def test_otherwise_it_stops_with_one_line_naming_the_command(machine_args):
 def test_tools_are_found_on_path_or_installed_with_apt():
     machine = FakeMachine(
         commands={"apt-get": "/usr/bin/apt-get", "psql": "/usr/bin/psql"},
-        installs={"systemd": {"systemd-analyze": "/usr/bin/systemd-analyze"}, "docker-compose": {"docker-compose": "/usr/bin/docker-compose"}},
+        installs={
+            "systemd": {"systemd-analyze": "/usr/bin/systemd-analyze"},
+            "docker-compose": {"docker-compose": "/usr/bin/docker-compose"},
+        },
     )
-    choices = {c.tool: c for c in toolchain.provide(["docker-compose", "systemd-analyze", "psql"], machine.system)}
+    choices = {
+        c.tool: c for c in toolchain.provide(["docker-compose", "systemd-analyze", "psql"], machine.system)
+    }
     assert choices["psql"].source == "on PATH"
     assert choices["systemd-analyze"].source == "installed now with apt-get install systemd"
     assert choices["docker-compose"].path == "/usr/bin/docker-compose"
@@ -212,7 +237,12 @@ def test_apt_updates_its_lists_when_the_package_is_unknown():
 
 def _cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "core.toolchain", *args], cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "core.toolchain", *args],
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

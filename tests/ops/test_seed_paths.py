@@ -95,9 +95,18 @@ def test_the_seed_scripts_start_report_and_stop_a_worker(ops_env, tmp_path):
         assert unknown.returncode == 2
         stopped = _run([str(SEED_SCRIPTS / "stop_celery.sh"), "--timeout", "30"], env)
         assert stopped.returncode == 0
-        wait_for(lambda: not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text().lower(), timeout=30, message="worker gone")
+        wait_for(
+            lambda: (
+                not Path(f"/proc/{pid}").exists()
+                or "zombie" in Path(f"/proc/{pid}/status").read_text().lower()
+            ),
+            timeout=30,
+            message="worker gone",
+        )
     finally:
-        subprocess.run([str(REPO_DIR / "celery_scripts" / "stop_celery.sh"), "--force"], env=env, capture_output=True)
+        subprocess.run(
+            [str(REPO_DIR / "celery_scripts" / "stop_celery.sh"), "--force"], env=env, capture_output=True
+        )
         for pidfile in (tmp_path / "var" / "run").glob("*.pid"):
             text = pidfile.read_text().strip()
             if text.isdigit():
@@ -108,7 +117,9 @@ def test_setup_local_db_bat_runs_the_powershell_script_with_the_same_arguments()
     # cmd.exe is not available here: the batch file is checked as text (it has one command).
     bat = (REPO_DIR / "setup_local_db.bat").read_bytes()
     assert b"\r\n" in bat and b"\n" not in bat.replace(b"\r\n", b"")  # CRLF: cmd.exe's line ends
-    lines = [line for line in bat.decode().splitlines() if line and not line.lower().startswith(("rem", "@echo"))]
+    lines = [
+        line for line in bat.decode().splitlines() if line and not line.lower().startswith(("rem", "@echo"))
+    ]
     assert lines == [
         'powershell.exe -NoProfile -ExecutionPolicy Bypass -File "%~dp0setup_local_db.ps1" %*',
         "exit /b %ERRORLEVEL%",

@@ -31,7 +31,10 @@ PALETTE_SAMPLE_PX = 96
 PALETTE_COLOURS = 6
 # Debian's fonts-dejavu-core / fonts-liberation (the worker image has both); else Pillow's own.
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/truetype/liberation")
-FONT_FILES = {False: ("DejaVuSans.ttf", "LiberationSans-Regular.ttf"), True: ("DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf")}
+FONT_FILES = {
+    False: ("DejaVuSans.ttf", "LiberationSans-Regular.ttf"),
+    True: ("DejaVuSans-Bold.ttf", "LiberationSans-Bold.ttf"),
+}
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,10 @@ class AdCopy:
         snapshot = request.snapshot
         details = snapshot.get("details") or {}
         return cls(
-            headline=details.get("headline") or details.get("title") or snapshot.get("advertiser_name") or "Your ad",
+            headline=details.get("headline")
+            or details.get("title")
+            or snapshot.get("advertiser_name")
+            or "Your ad",
             description=details.get("snippet") or details.get("description") or "",
             message=request.prompt,
             cta=details.get("call_to_action") or "Learn more",
@@ -130,8 +136,15 @@ def _wrap(draw: ImageDraw.ImageDraw, text: str, font: Any, width: int, max_lines
 
 
 def _text_block(
-    draw: ImageDraw.ImageDraw, xy: tuple[int, int], text: str, *, size: int, width: int, lines: int,
-    colour: RGB, bold: bool = False,
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[int, int],
+    text: str,
+    *,
+    size: int,
+    width: int,
+    lines: int,
+    colour: RGB,
+    bold: bool = False,
 ) -> int:
     """Draw wrapped ``text`` at ``xy``; return the y below it (pixels)."""
     if not text or lines <= 0:
@@ -146,7 +159,13 @@ def _text_block(
 
 
 def _button(
-    draw: ImageDraw.ImageDraw, xy: tuple[int, int], label: str, *, size: int, palette: Palette, anchor_right: bool = False
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[int, int],
+    label: str,
+    *,
+    size: int,
+    palette: Palette,
+    anchor_right: bool = False,
 ) -> tuple[int, int, int, int]:
     font = _font(size, bold=True)
     pad_x, pad_y = size, size // 2
@@ -162,7 +181,9 @@ def _button(
     return box
 
 
-def _paste_fitted(canvas: Image.Image, hero: Image.Image, box: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
+def _paste_fitted(
+    canvas: Image.Image, hero: Image.Image, box: tuple[int, int, int, int]
+) -> tuple[int, int, int, int]:
     """Scale ``hero`` to fit ``box`` (x0, y0, x1, y1) keeping its aspect ratio, centred; return
     where it went."""
     x0, y0, x1, y1 = box
@@ -173,7 +194,9 @@ def _paste_fitted(canvas: Image.Image, hero: Image.Image, box: tuple[int, int, i
     canvas.paste(fitted, at)
     placed = (at[0], at[1], at[0] + size[0], at[1] + size[1])
     # A hairline frame: a creative on a background of its own colour still shows its edges.
-    ImageDraw.Draw(canvas).rectangle((placed[0] - 1, placed[1] - 1, placed[2], placed[3]), outline=(128, 128, 128))
+    ImageDraw.Draw(canvas).rectangle(
+        (placed[0] - 1, placed[1] - 1, placed[2], placed[3]), outline=(128, 128, 128)
+    )
     return placed
 
 
@@ -191,31 +214,81 @@ def render_size(hero: Image.Image, copy: AdCopy, palette: Palette, width: int, h
     draw = ImageDraw.Draw(canvas)
     if height <= 120:  # leaderboard: hero on the left, copy in the middle, button on the right
         pad = 8
-        placed = _paste_fitted(canvas, hero, (pad, pad, min(width // 3, pad + 3 * (height - 2 * pad)), height - pad))
-        button = _button(draw, (width - 14, height // 2 - 16), copy.cta, size=14, palette=palette, anchor_right=True)
+        placed = _paste_fitted(
+            canvas, hero, (pad, pad, min(width // 3, pad + 3 * (height - 2 * pad)), height - pad)
+        )
+        button = _button(
+            draw, (width - 14, height // 2 - 16), copy.cta, size=14, palette=palette, anchor_right=True
+        )
         x = placed[2] + 14
         text_width = button[0] - 12 - x
-        y = _text_block(draw, (x, 10), copy.headline, size=18, width=text_width, lines=1, colour=palette.text, bold=True)
+        y = _text_block(
+            draw, (x, 10), copy.headline, size=18, width=text_width, lines=1, colour=palette.text, bold=True
+        )
         _text_block(draw, (x, y + 2), copy.message, size=13, width=text_width, lines=2, colour=palette.text)
         _badge(draw, width, 8)
     elif width <= 400:  # medium rectangle: hero on top, headline, message, button
         pad = 12
         placed = _paste_fitted(canvas, hero, (pad, pad, width - pad, int(height * 0.46)))
-        y = _text_block(draw, (pad, placed[3] + 8), copy.headline, size=17, width=width - 2 * pad, lines=2, colour=palette.text, bold=True)
-        _text_block(draw, (pad, y + 2), copy.message, size=12, width=width - 2 * pad, lines=2, colour=palette.text)
+        y = _text_block(
+            draw,
+            (pad, placed[3] + 8),
+            copy.headline,
+            size=17,
+            width=width - 2 * pad,
+            lines=2,
+            colour=palette.text,
+            bold=True,
+        )
+        _text_block(
+            draw, (pad, y + 2), copy.message, size=12, width=width - 2 * pad, lines=2, colour=palette.text
+        )
         _button(draw, (pad, height - pad - 26), copy.cta, size=12, palette=palette)
         _badge(draw, width, 9)
     else:  # square: hero on top half, then headline, description, message, button and link
         pad = 72
         placed = _paste_fitted(canvas, hero, (pad, pad, width - pad, int(height * 0.52)))
         y = placed[3] + 44
-        y = _text_block(draw, (pad, y), copy.headline, size=60, width=width - 2 * pad, lines=2, colour=palette.text, bold=True)
-        y = _text_block(draw, (pad, y + 10), copy.description, size=32, width=width - 2 * pad, lines=2, colour=palette.text)
+        y = _text_block(
+            draw,
+            (pad, y),
+            copy.headline,
+            size=60,
+            width=width - 2 * pad,
+            lines=2,
+            colour=palette.text,
+            bold=True,
+        )
+        y = _text_block(
+            draw,
+            (pad, y + 10),
+            copy.description,
+            size=32,
+            width=width - 2 * pad,
+            lines=2,
+            colour=palette.text,
+        )
         draw.rectangle((pad, y + 18, pad + 8, y + 18 + 2 * 46), fill=palette.accent)
-        _text_block(draw, (pad + 28, y + 18), copy.message, size=38, width=width - 2 * pad - 28, lines=2, colour=palette.text)
+        _text_block(
+            draw,
+            (pad + 28, y + 18),
+            copy.message,
+            size=38,
+            width=width - 2 * pad - 28,
+            lines=2,
+            colour=palette.text,
+        )
         button = _button(draw, (pad, height - pad - 76), copy.cta, size=36, palette=palette)
         if copy.link:
-            _text_block(draw, (button[2] + 32, button[1] + 20), copy.link, size=28, width=width - button[2] - 32 - pad, lines=1, colour=palette.text)
+            _text_block(
+                draw,
+                (button[2] + 32, button[1] + 20),
+                copy.link,
+                size=28,
+                width=width - button[2] - 32 - pad,
+                lines=1,
+                colour=palette.text,
+            )
         _badge(draw, width, 22)
     return canvas
 
@@ -233,7 +306,9 @@ def render_variant(
         with Image.open(io.BytesIO(screenshot)) as opened:
             hero = opened.convert("RGB")
     except (OSError, ValueError) as exc:
-        raise ProviderPermanentError(f"The creative's screenshot is not an image: {exc}", code="bad_screenshot") from exc
+        raise ProviderPermanentError(
+            f"The creative's screenshot is not an image: {exc}", code="bad_screenshot"
+        ) from exc
     palette = palette_of(hero)
     renders = []
     for label, width, height in sizes:
@@ -273,5 +348,8 @@ class TemplateProvider:
             headline=copy.headline,
             text=copy.message,
             renders=renders,
-            meta={"template": "pillow", "palette": {k: "#{:02x}{:02x}{:02x}".format(*v) for k, v in colours.items()}},
+            meta={
+                "template": "pillow",
+                "palette": {k: "#{:02x}{:02x}{:02x}".format(*v) for k, v in colours.items()},
+            },
         )
