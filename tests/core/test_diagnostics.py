@@ -120,3 +120,15 @@ def test_the_demo_preflight_names_make_setup_when_no_browser_is_found(monkeypatc
     monkeypatch.setattr(toolchain, "find_browser", lambda *a, **k: None)
     with pytest.raises(demo.DemoError, match="run `make setup`"):
         demo.preflight({"ai_agent"})
+
+
+def test_the_demo_without_redis_names_the_package(monkeypatch):
+    from contextlib import ExitStack
+
+    from local_services import demo
+
+    # Given no redis-server binary and nothing listening where the demo would fall back to
+    monkeypatch.setattr(demo.shutil, "which", lambda name: None)
+    monkeypatch.setenv("DEMO_REDIS_URL", f"redis://127.0.0.1:{free_port()}")
+    with pytest.raises(demo.DemoError, match="apt-get install redis-server"):
+        demo.start_redis(ExitStack(), processes=None)  # type: ignore[arg-type]  # nothing is started
