@@ -81,7 +81,8 @@ NEEDS = {"demo": ("browser",), "test": ("browser", *TOOLS)}
 @dataclass(frozen=True)
 class Choice:
     """A binary that was found: ``tool`` name, absolute ``path``, and ``source`` (how it was
-    found or obtained, e.g. ``"Playwright's headless shell"``, ``"installed with apt"``)."""
+    found or obtained, e.g. ``"Playwright's headless shell"``, ``"on PATH"``,
+    ``"installed now with apt-get install systemd"``)."""
 
     tool: str
     path: str
@@ -113,9 +114,10 @@ def _run(args: Sequence[str], timeout: float, env: Mapping[str, str] | None = No
 class System:
     """The machine as the search sees it. Defaults are the real one; tests pass fakes.
 
-    ``find_command(name)`` finds a command (default: on ``environ["PATH"]``); ``run(argv, timeout)`` -> True when it exited 0;
-    ``exists(path)``; ``environ``; ``euid``; ``os_release`` the ``ID``/``ID_LIKE`` words of
-    /etc/os-release; ``log`` prints progress lines.
+    ``find_command(name)`` finds a command (default: on ``environ["PATH"]``);
+    ``run(argv, timeout, env=None)`` is True when the command exited 0 (False on a timeout or
+    when it cannot start); ``exists(path)``; ``glob(pattern)``; ``environ``; ``euid``;
+    ``os_release`` the ``ID``/``ID_LIKE`` words of /etc/os-release; ``log`` prints progress lines.
     """
 
     environ: Mapping[str, str] = field(default_factory=lambda: os.environ)
