@@ -31,7 +31,8 @@ def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 
 
 def _sqlite_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SERPAPI_API_KEY")}
+    # Empty values, not absent ones: a developer's .env must not fill them in.
+    env = {**os.environ, "DATABASE_URL": "", "SERPAPI_API_KEY": ""}
     env.update(DJANGO_DEBUG="true", SQLITE_PATH=str(tmp_path / "fresh.sqlite3"), **extra)
     return env
 
