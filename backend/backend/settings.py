@@ -2,7 +2,7 @@
 
 Everything configurable is read from the environment (a ``.env`` file at the repository root is
 honoured; real environment variables win) through :mod:`backend.env`, which fails loudly on bad
-values. The README's configuration table lists every variable read here.
+values. docs/configuration.md lists every variable read here.
 """
 
 from __future__ import annotations
