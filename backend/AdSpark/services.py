@@ -159,10 +159,178 @@ def _creative_upsert(creatives: list[dict[str, Any]]) -> None:
         cursor.execute(sql, params)
 
 
+# One statement per page on PostgreSQL: the page travels as ONE JSON document (parsed by the
+# server once, like COPY's input), advertisers are upserted in a data-modifying CTE (the FK is
+# DEFERRABLE INITIALLY DEFERRED), and the merge rules of creative_upsert_page run inside
+# ON CONFLICT, whose WHERE leaves unchanged rows alone (no new row version: a replay writes
+# nothing). RETURNING (xmax = 0) tells inserted rows from updated ones. Measured against the
+# SELECT + Python merge + multi-row VALUES it replaced and against COPY: bench/ingest.py.
+# Only quoted identifiers are interpolated below; every value is a parameter.
+_PAGE_UPSERT_SQL = """
+WITH page AS (
+    SELECT * FROM jsonb_to_recordset(%(page)s::jsonb) AS item(
+        ad_creative_id text, advertiser_id text, advertiser_name text, format text,
+        image_url text, preview_url text, width integer, height integer, target_domain text,
+        first_shown double precision, last_shown double precision, total_days_shown integer,
+        details_link text, serpapi_details_link text, raw jsonb)
+), advertisers AS (
+    INSERT INTO "AdSpark_advertiser" AS a (advertiser_id, name, first_seen, last_seen, created_at, updated_at)
+    SELECT advertiser_id,
+           COALESCE((array_agg(advertiser_name ORDER BY ad_creative_id DESC)
+                     FILTER (WHERE advertiser_name <> ''))[1], ''),
+           to_timestamp(min(first_shown)), to_timestamp(max(last_shown)), %(now)s, %(now)s
+    FROM page GROUP BY advertiser_id ORDER BY advertiser_id
+    ON CONFLICT (advertiser_id) DO UPDATE SET
+        name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE a.name END,
+        first_seen = LEAST(a.first_seen, EXCLUDED.first_seen),
+        last_seen = GREATEST(a.last_seen, EXCLUDED.last_seen),
+        updated_at = EXCLUDED.updated_at
+    WHERE (EXCLUDED.name <> '' AND EXCLUDED.name <> a.name)
+       OR EXCLUDED.first_seen < a.first_seen OR EXCLUDED.last_seen > a.last_seen
+       OR (a.first_seen IS NULL AND EXCLUDED.first_seen IS NOT NULL)
+       OR (a.last_seen IS NULL AND EXCLUDED.last_seen IS NOT NULL)
+)
+INSERT INTO "AdSpark_creative" AS c (
+    ad_creative_id, advertiser_id, format, image_url, preview_url, width, height, target_domain,
+    first_shown, last_shown, total_days_shown, details_link, serpapi_details_link,
+    regions, platforms, raw, created_at, updated_at)
+SELECT ad_creative_id, advertiser_id, format, image_url, preview_url, width, height, target_domain,
+       to_timestamp(first_shown), to_timestamp(last_shown), total_days_shown, details_link,
+       serpapi_details_link, %(regions)s::jsonb, %(platforms)s::jsonb, raw, %(now)s, %(now)s
+FROM page ORDER BY ad_creative_id
+ON CONFLICT (ad_creative_id) DO UPDATE SET
+    advertiser_id = EXCLUDED.advertiser_id, format = EXCLUDED.format,
+    image_url = EXCLUDED.image_url, preview_url = EXCLUDED.preview_url,
+    width = EXCLUDED.width, height = EXCLUDED.height, target_domain = EXCLUDED.target_domain,
+    first_shown = LEAST(c.first_shown, EXCLUDED.first_shown),
+    last_shown = GREATEST(c.last_shown, EXCLUDED.last_shown),
+    total_days_shown = EXCLUDED.total_days_shown, details_link = EXCLUDED.details_link,
+    serpapi_details_link = EXCLUDED.serpapi_details_link,
+    regions = CASE WHEN c.regions @> EXCLUDED.regions THEN c.regions ELSE (
+        SELECT jsonb_agg(to_jsonb(v) ORDER BY v COLLATE "C")
+        FROM (SELECT DISTINCT v FROM jsonb_array_elements_text(c.regions || EXCLUDED.regions) AS v) AS merged) END,
+    platforms = CASE WHEN c.platforms @> EXCLUDED.platforms THEN c.platforms ELSE (
+        SELECT jsonb_agg(to_jsonb(v) ORDER BY v COLLATE "C")
+        FROM (SELECT DISTINCT v FROM jsonb_array_elements_text(c.platforms || EXCLUDED.platforms) AS v) AS merged) END,
+    raw = EXCLUDED.raw, updated_at = EXCLUDED.updated_at
+WHERE c.raw <> EXCLUDED.raw OR c.advertiser_id <> EXCLUDED.advertiser_id
+   OR NOT c.regions @> EXCLUDED.regions OR NOT c.platforms @> EXCLUDED.platforms
+RETURNING ad_creative_id, (xmax = 0) AS inserted
+"""
+
+
+def _unix(value: Any) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _page_upsert_postgresql(
+    records: dict[str, CreativeRecord], *, region: str | None, platform: str | None
+) -> list[tuple[str, bool]]:
+    """PostgreSQL: write ``records`` with :data:`_PAGE_UPSERT_SQL`; return ``(id, inserted)`` written."""
+    page = [
+        {
+            "ad_creative_id": r.ad_creative_id,
+            "advertiser_id": r.advertiser_id,
+            "advertiser_name": r.advertiser_name,
+            "format": r.format,
+            "image_url": r.image_url,
+            "preview_url": r.preview_url,
+            "width": r.width,
+            "height": r.height,
+            "target_domain": r.target_domain,
+            "first_shown": _unix(r.first_shown),
+            "last_shown": _unix(r.last_shown),
+            "total_days_shown": r.total_days_shown,
+            "details_link": r.details_link,
+            "serpapi_details_link": r.serpapi_details_link,
+            "raw": r.raw,
+        }
+        for r in records.values()
+    ]
+    params = {
+        "page": json.dumps(page, separators=(",", ":")),
+        "regions": json.dumps([region] if region else []),
+        "platforms": json.dumps([platform] if platform else []),
+        "now": timezone.now(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PAGE_UPSERT_SQL, params)
+        return [(creative_id, bool(inserted)) for creative_id, inserted in cursor.fetchall()]
+
+
+def _page_upsert_portable(
+    records: dict[str, CreativeRecord], *, region: str | None, platform: str | None
+) -> list[tuple[str, bool]]:
+    """Any database (SQLite is the local default): the same rules as the PostgreSQL statement,
+    in Python. Read the existing rows in one query, merge, and write both tables with one
+    multi-row upsert each, skipping unchanged rows. Returns ``(id, inserted)`` written."""
+    ids = sorted(records)  # a fixed order avoids deadlocks between concurrent upserts
+    existing = {
+        row["ad_creative_id"]: row
+        for row in Creative.objects.filter(ad_creative_id__in=ids).values(
+            "ad_creative_id", "regions", "platforms", "first_shown", "last_shown", "raw", "advertiser_id",
+        )
+    }
+    written: list[tuple[str, bool]] = []
+    to_write: list[dict[str, Any]] = []
+    for creative_id in ids:
+        record = records[creative_id]
+        old = existing.get(creative_id)
+        regions = _merged(old["regions"] if old else [], region)
+        platforms = _merged(old["platforms"] if old else [], platform)
+        first_shown = _min_dt(old["first_shown"], record.first_shown) if old else record.first_shown
+        last_shown = _max_dt(old["last_shown"], record.last_shown) if old else record.last_shown
+        if (
+            old is not None
+            and old["raw"] == record.raw
+            and old["regions"] == regions
+            and old["platforms"] == platforms
+            and old["advertiser_id"] == record.advertiser_id
+        ):
+            continue  # unchanged: a replayed page writes nothing
+        written.append((creative_id, old is None))
+        to_write.append(
+            {
+                "ad_creative_id": creative_id,
+                "advertiser_id": record.advertiser_id,
+                "format": record.format,
+                "image_url": record.image_url,
+                "preview_url": record.preview_url,
+                "width": record.width,
+                "height": record.height,
+                "target_domain": record.target_domain,
+                "first_shown": first_shown,
+                "last_shown": last_shown,
+                "total_days_shown": record.total_days_shown,
+                "details_link": record.details_link,
+                "serpapi_details_link": record.serpapi_details_link,
+                "regions": regions,
+                "platforms": platforms,
+                "raw": record.raw,
+            }
+        )
+    if to_write:
+        _advertiser_upsert(records=[records[row["ad_creative_id"]] for row in to_write])
+        _creative_upsert(to_write)
+    return written
+
+
+def _page_writer() -> Callable[..., list[tuple[str, bool]]]:
+    """The page upsert for the connected database (tests run both on PostgreSQL)."""
+    return _page_upsert_postgresql if connection.vendor == "postgresql" else _page_upsert_portable
+
+
 def creative_upsert_page(
     *, items: list[dict[str, Any]], region: str | None = None, platform: str | None = None
 ) -> UpsertResult:
     """Upsert one page of SerpApi ``ad_creatives`` items; idempotent.
+
+    Rules: a new creative gets ``regions``/``platforms`` ``[region]``/``[platform]`` (or
+    ``[]``); a stored one is rewritten with the page's values only if its ``raw`` item, its
+    advertiser, or its regions/platforms (the sorted union with this page's) change, and then
+    keeps the earliest ``first_shown`` and latest ``last_shown``. Its advertiser's
+    ``first_seen``/``last_seen`` widen to cover the page, and a non-empty name replaces the old.
+    A replayed page writes nothing. Duplicate ids in a page: the last item wins.
 
     Args:
         items: raw ``ad_creatives`` dicts from a ``google_ads_transparency_center`` page.
@@ -170,8 +338,7 @@ def creative_upsert_page(
         platform: the platform filter the page was fetched with (added to ``platforms``).
 
     Returns:
-        :class:`UpsertResult`. Statements: one SELECT of existing creatives and at most one
-        upsert per table (advertisers with their first_seen/last_seen widened, creatives).
+        :class:`UpsertResult`. Statements: one on PostgreSQL, at most three elsewhere.
     """
     result = UpsertResult()
     records: dict[str, CreativeRecord] = {}
@@ -186,61 +353,11 @@ def creative_upsert_page(
     result.seen = len(records)
     if not records:
         return result
-
-    ids = sorted(records)  # a fixed order avoids deadlocks between concurrent upserts
-    with transaction.atomic():
-        existing = {
-            row["ad_creative_id"]: row
-            for row in Creative.objects.filter(ad_creative_id__in=ids).values(
-                "ad_creative_id", "regions", "platforms", "first_shown", "last_shown", "raw",
-                "advertiser_id",
-            )
-        }
-        to_write: list[dict[str, Any]] = []
-        for creative_id in ids:
-            record = records[creative_id]
-            old = existing.get(creative_id)
-            regions = _merged(old["regions"] if old else [], region)
-            platforms = _merged(old["platforms"] if old else [], platform)
-            first_shown = _min_dt(old["first_shown"], record.first_shown) if old else record.first_shown
-            last_shown = _max_dt(old["last_shown"], record.last_shown) if old else record.last_shown
-            if old is None:
-                result.new += 1
-            elif (
-                old["raw"] == record.raw
-                and old["regions"] == regions
-                and old["platforms"] == platforms
-                and old["advertiser_id"] == record.advertiser_id
-            ):
-                continue  # unchanged: a replayed page writes nothing
-            else:
-                result.updated += 1
-            # Plain dicts, not model instances: Model.__init__ for 100 rows cost more than the
-            # upsert's own Python (bench/ingest.py profile).
-            to_write.append(
-                {
-                    "ad_creative_id": creative_id,
-                    "advertiser_id": record.advertiser_id,
-                    "format": record.format,
-                    "image_url": record.image_url,
-                    "preview_url": record.preview_url,
-                    "width": record.width,
-                    "height": record.height,
-                    "target_domain": record.target_domain,
-                    "first_shown": first_shown,
-                    "last_shown": last_shown,
-                    "total_days_shown": record.total_days_shown,
-                    "details_link": record.details_link,
-                    "serpapi_details_link": record.serpapi_details_link,
-                    "regions": regions,
-                    "platforms": platforms,
-                    "raw": record.raw,
-                }
-            )
-        if not to_write:
-            return result
-        _advertiser_upsert(records=[records[row["ad_creative_id"]] for row in to_write])
-        _creative_upsert(to_write)
+    # savepoint=False: inside a fetch run's page transaction a savepoint is two more round trips.
+    with transaction.atomic(savepoint=False):
+        written = _page_writer()(records, region=region, platform=platform)
+    result.new = sum(1 for _, inserted in written if inserted)
+    result.updated = len(written) - result.new
     return result
 
 
