@@ -170,6 +170,7 @@ def test_it_runs_a_multi_page_fetch_and_records_progress(serpapi) -> None:  # ty
     assert run.stop_reason == "last_page" and run.next_page_token == ""
     assert seen_progress == [(1, 5), (2, 5), (3, 3)]
     assert len(run.creative_ids) == 40 and run.finished_at >= run.started_at
+    assert run.creative_ids == [item["ad_creative_id"] for item in _items("peer_tesla_p1.json")]
 
 
 def test_it_stops_at_max_pages_and_at_the_search_budget(serpapi, settings) -> None:  # type: ignore[no-untyped-def]
@@ -204,6 +205,7 @@ def test_it_resumes_from_the_checkpoint_after_a_transient_error(serpapi) -> None
 
     run = fetch_run_execute(fetch_run_id=run.pk, client=client)
     assert (run.status, run.pages_fetched, run.creatives_seen) == ("succeeded", 3, 40)
+    assert len(run.creative_ids) == len(set(run.creative_ids)) == 40  # appended page by page, no repeats
     assert [r["params"].get("next_page_token") is None for r in serpapi.requests] == [True, False, False]
 
 
