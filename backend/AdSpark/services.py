@@ -543,9 +543,11 @@ def _ids_appended(new_ids: list[str]) -> RawSQL:
     leaves no duplicates (the row lock makes the second UPDATE re-read the first's list).
     """
     return RawSQL(
-        "creative_ids || (SELECT COALESCE(jsonb_agg(page.new_id), '[]'::jsonb)"
-        " FROM jsonb_array_elements(%s::jsonb) AS page(new_id)"
-        " WHERE NOT creative_ids @> jsonb_build_array(page.new_id))",
+        # NOT IN over the stored ids runs as one hashed subplan: O(stored + page) per page
+        # (a containment test per id, creative_ids @> [id], made the run quadratic again).
+        "creative_ids || (SELECT COALESCE(jsonb_agg(page.new_id ORDER BY page.n), '[]'::jsonb)"
+        " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS page(new_id, n)"
+        " WHERE page.new_id NOT IN (SELECT jsonb_array_elements(creative_ids)))",
         [json.dumps(new_ids)],
     )
 
