@@ -9,6 +9,7 @@ page's rows, so a worker killed between pages resumes where it stopped without d
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import math
@@ -24,12 +25,13 @@ from django.db.models import F
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from core.jobs import job_claim, job_fail, job_succeed
+from core.jobs import JobLeaseLost, Lease, job_claim, job_fail, job_succeed, lease_seconds
+from core.models import JobStatus
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
 from .parsing import CreativeRecord, ParseError, parse_creative, parse_details
 from .queries import FetchQuery, normalize_fetch_params
-from .serpapi_client import SerpApiClient, SerpApiPage, SerpApiPermanentError
+from .serpapi_client import SerpApiClient, SerpApiPage, SerpApiPermanentError, SerpApiTransientError
 
 logger = logging.getLogger(__name__)
 
@@ -448,6 +450,13 @@ def fetch_run_for_task(*, task_id: str, raw_params: dict[str, Any]) -> FetchRun:
 PageCallback = Callable[[FetchRun], None]
 
 
+def transient_wait_seconds(exc: SerpApiTransientError) -> float:
+    """The longest a job waits before retrying after ``exc`` (seconds): the retry backoff's cap,
+    or the wait SerpApi or our rate limiter named (``retry_after``) when that is longer. A job
+    waiting that long on its countdown is not stuck."""
+    return max(float(settings.RETRY_BACKOFF_CAP), float(exc.retry_after or 0.0))
+
+
 def fetch_run_execute(
     *,
     fetch_run_id: int,
@@ -457,16 +466,21 @@ def fetch_run_execute(
 ) -> FetchRun:
     """Run (or resume) fetch run ``fetch_run_id`` page by page until it ends.
 
-    Claims the row (a finished run is returned untouched), then follows ``next_page_token``
-    from the saved checkpoint up to ``max_pages`` pages and ``SERPAPI_MAX_SEARCHES_PER_RUN``
-    searches, upserting each page and saving the checkpoint with it. ``on_page`` is called with
-    the refreshed row after every page (progress bars, Celery ``update_state``).
+    Claims the row's lease (:func:`core.jobs.job_claim`): a finished run, or one another
+    delivery holds, is returned untouched without any SerpApi call. Then follows
+    ``next_page_token`` from the saved checkpoint up to ``max_pages`` pages and
+    ``SERPAPI_MAX_SEARCHES_PER_RUN`` searches, upserting each page and saving the checkpoint
+    with it, renewing the lease between pages (a heartbeat renews it during a page too). A run
+    cancelled meanwhile (or taken over after a stall) stops before the next page. ``on_page``
+    is called with the refreshed row after every page (progress bars, Celery ``update_state``).
 
     Raises:
-        SerpApiTransientError: the run stays ``running`` with its checkpoint; retry it.
+        SerpApiTransientError: the run stays ``running`` with its checkpoint, its lease given up
+            until the retry (see :func:`transient_wait_seconds`); retry it.
         SerpApiPermanentError, FetchParamsError: the run is marked ``failed`` first.
     """
-    if not job_claim(FetchRun, pk=fetch_run_id, task_id=task_id):
+    lease = job_claim(FetchRun, pk=fetch_run_id, task_id=task_id)
+    if lease is None:
         return FetchRun.objects.get(pk=fetch_run_id)
     run = FetchRun.objects.get(pk=fetch_run_id)
     try:
@@ -490,66 +504,71 @@ def fetch_run_execute(
     vendor = connection.vendor
     ahead: Future[tuple[SerpApiPage, PreparedPage]] | None = None
     try:
-        while token or pages_done == 0:
-            if pages_done >= query.max_pages:
-                stop_reason = StopReason.MAX_PAGES
-                break
-            if searches_used >= budget:
-                stop_reason = StopReason.SEARCH_BUDGET
-                break
-            try:
-                page, prepared = (
-                    ahead.result() if ahead is not None else _page_fetch(client, query, token, vendor)
+        with lease.heartbeat():
+            while token or pages_done == 0:
+                if pages_done >= query.max_pages:
+                    stop_reason = StopReason.MAX_PAGES
+                    break
+                if searches_used >= budget:
+                    stop_reason = StopReason.SEARCH_BUDGET
+                    break
+                lease.renew()  # stops here if the run was cancelled or taken over
+                try:
+                    page, prepared = (
+                        ahead.result() if ahead is not None else _page_fetch(client, query, token, vendor)
+                    )
+                except SerpApiPermanentError as exc:
+                    job_fail(FetchRun, pk=run.pk, error=str(exc))
+                    raise
+                except SerpApiTransientError as exc:
+                    lease.release(wait_seconds=transient_wait_seconds(exc))
+                    raise
+                ahead = None
+                token = page.next_page_token
+                if token and pages_done + 1 < query.max_pages and searches_used + 1 < budget and not page.no_results:
+                    ahead = prefetch.submit(_page_fetch, client, query, token, vendor)
+                pages_done, searches_used, total_results, planned, upserted = _store_page(
+                    run_pk=run.pk, lease=lease, query=query, page=page, prepared=prepared, token=token, pages_done=pages_done,
+                    searches_used=searches_used, total_results=total_results, planned=planned,
+                    seen_ids=seen_ids, seen_set=seen_set,
                 )
-            except SerpApiPermanentError as exc:
-                job_fail(FetchRun, pk=run.pk, error=str(exc))
-                raise
-            ahead = None
-            token = page.next_page_token
-            if token and pages_done + 1 < query.max_pages and searches_used + 1 < budget and not page.no_results:
-                ahead = prefetch.submit(_page_fetch, client, query, token, vendor)
-            pages_done, searches_used, total_results, planned, upserted = _store_page(
-                run_pk=run.pk, query=query, page=page, prepared=prepared, token=token, pages_done=pages_done,
-                searches_used=searches_used, total_results=total_results, planned=planned,
-                seen_ids=seen_ids, seen_set=seen_set,
-            )
-            if upserted.skipped:
-                logger.warning("fetch run %s skipped %d items: %s", run.pk, len(upserted.skipped), upserted.skipped[:3])
-            if on_page is not None:
-                on_page(FetchRun.objects.defer("creative_ids").get(pk=run.pk))
-            if page.no_results:
-                stop_reason = StopReason.NO_RESULTS
-                break
-            if not token:
-                stop_reason = StopReason.LAST_PAGE
-                break
+                if upserted.skipped:
+                    logger.warning("fetch run %s skipped %d items: %s", run.pk, len(upserted.skipped), upserted.skipped[:3])
+                if on_page is not None:
+                    on_page(FetchRun.objects.defer("creative_ids").get(pk=run.pk))
+                if page.no_results:
+                    stop_reason = StopReason.NO_RESULTS
+                    break
+                if not token:
+                    stop_reason = StopReason.LAST_PAGE
+                    break
+    except JobLeaseLost as exc:
+        logger.warning("fetch run %s stopped before its next page: %s", run.pk, exc)
+        return FetchRun.objects.get(pk=run.pk)
     finally:
         prefetch.shutdown(wait=False, cancel_futures=True)
-    job_succeed(FetchRun, pk=run.pk, stop_reason=stop_reason, progress_done=pages_done, progress_total=pages_done or 1)
+    job_succeed(
+        FetchRun, pk=run.pk, lease=lease, stop_reason=stop_reason, progress_done=pages_done,
+        progress_total=pages_done or 1,
+    )
     run.refresh_from_db()
     logger.info(
-        "fetch run %s succeeded: %d pages, %d creatives (%d new, %d updated), stop=%s",
-        run.pk, run.pages_fetched, run.creatives_seen, run.creatives_new, run.creatives_updated, stop_reason,
+        "fetch run %s %s: %d pages, %d creatives (%d new, %d updated), stop=%s",
+        run.pk, run.status, run.pages_fetched, run.creatives_seen, run.creatives_new, run.creatives_updated,
+        stop_reason,
     )
     return run
 
 
 def _ids_appended(new_ids: list[str]) -> RawSQL:
-    """``creative_ids`` with those of ``new_ids`` it lacks appended, computed by PostgreSQL.
+    """``creative_ids`` with ``new_ids`` (ids this run had not seen) appended, by PostgreSQL.
 
     Appending only the page's new ids keeps a run's checkpoint O(page) in Python; sending the
-    whole list every page made the run O(pages²) (bench/ingest.py --profile). Ids are checked
-    against the stored list, so a redelivered copy of the task running beside the first still
-    leaves no duplicates (the row lock makes the second UPDATE re-read the first's list).
+    whole list every page made the run O(pages²) (bench/ingest.py --profile). No duplicates:
+    only the lease holder writes the checkpoint, and it knows every id stored before (a resumed
+    run starts from the stored list).
     """
-    return RawSQL(
-        # NOT IN over the stored ids runs as one hashed subplan: O(stored + page) per page
-        # (a containment test per id, creative_ids @> [id], made the run quadratic again).
-        "creative_ids || (SELECT COALESCE(jsonb_agg(page.new_id ORDER BY page.n), '[]'::jsonb)"
-        " FROM jsonb_array_elements(%s::jsonb) WITH ORDINALITY AS page(new_id, n)"
-        " WHERE page.new_id NOT IN (SELECT jsonb_array_elements(creative_ids)))",
-        [json.dumps(new_ids)],
-    )
+    return RawSQL("creative_ids || %s::jsonb", [json.dumps(new_ids)])
 
 
 def _page_fetch(
@@ -563,6 +582,7 @@ def _page_fetch(
 def _store_page(
     *,
     run_pk: int,
+    lease: Lease,
     query: FetchQuery,
     page: SerpApiPage,
     prepared: PreparedPage,
@@ -603,7 +623,9 @@ def _store_page(
                 seen_set.add(creative_id)
                 new_ids.append(creative_id)
         seen_ids.extend(new_ids)
-        FetchRun.objects.filter(pk=run_pk).update(
+        # Only the lease holder writes the checkpoint: a delivery that lost its lease (its row
+        # was taken over) rolls its page back instead of counting it twice.
+        saved = FetchRun.objects.filter(pk=run_pk, status=JobStatus.RUNNING, lease_owner=lease.owner).update(
             pages_fetched=pages_done,
             progress_done=pages_done,
             progress_total=max(planned, pages_done),
@@ -614,7 +636,11 @@ def _store_page(
             total_results=total_results,
             next_page_token=token or "",
             creative_ids=_ids_appended(new_ids) if postgresql else seen_ids,
+            lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_seconds()),
         )
+        if not saved:
+            lease.lost = True
+            raise JobLeaseLost(FetchRun, run_pk, "no longer held")
     return pages_done, searches_used, total_results, planned, upserted
 
 
@@ -625,7 +651,7 @@ def fetch_run_fail(*, fetch_run_id: int, error: str) -> bool:
 
 def fetch_run_note_retry(*, fetch_run_id: int, error: str, countdown: float) -> None:
     """Record on a running fetch run that a transient error will be retried in ``countdown`` s."""
-    FetchRun.objects.filter(pk=fetch_run_id).update(
+    FetchRun.objects.filter(pk=fetch_run_id, status=JobStatus.RUNNING).update(
         retries=F("retries") + 1, error=f"Retrying in {countdown:.0f} s after: {error}"[:4000]
     )
 
