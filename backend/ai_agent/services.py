@@ -29,12 +29,14 @@ from core.models import JobStatus
 from core.urlsafety import UnsafeURLError
 
 from .images import png_size, sniff_image_type
+from .metrics import generation_count
 from .models import AdVariant, Provider, Stage
 from .providers import get_provider
 from .providers.base import (
     GenerationHooks,
     GenerationRequest,
     GenerationResult,
+    ProviderError,
     ProviderPermanentError,
     Render,
     download_image,
@@ -331,7 +333,12 @@ def variant_generate(
             resume_run_id=variant.provider_run_id,
             checkpoint=variant.provider_meta,
         )
-        result = provider.generate(request, hooks.as_hooks())
+        try:
+            result = provider.generate(request, hooks.as_hooks())
+        except ProviderError as exc:
+            generation_count(provider=variant.provider, error=exc)
+            raise
+        generation_count(provider=variant.provider)
         hooks.progress(90, Stage.DOWNLOADING)
         renders = _result_renders(result, screenshots)
     except ProviderPermanentError as exc:

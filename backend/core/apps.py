@@ -10,6 +10,12 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_ensure_periodic_tasks, sender=self, dispatch_uid="core.periodic_tasks")
+        from .metrics import register_cluster_collector
+        from .metrics.collectors import beat_metrics, job_metrics, queue_metrics
+
+        register_cluster_collector("queues", queue_metrics)
+        register_cluster_collector("jobs", job_metrics)
+        register_cluster_collector("beat", beat_metrics)
 
 
 def _ensure_periodic_tasks(*, using: str = "default", **kwargs: Any) -> None:
