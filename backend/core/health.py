@@ -29,6 +29,8 @@ def broker_client() -> Iterator[redis.Redis]:
         redis.RedisError, kombu's OperationalError: the broker is unreachable.
     """
     with app.connection_for_read() as conn:
+        # One quick attempt: a health check or a scrape must answer "down" fast, not retry.
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
         # Kombu's Redis channels (redis, rediss, sentinel) expose their redis-py client.
         yield conn.default_channel.client  # type: ignore[attr-defined]
 
