@@ -11,8 +11,8 @@ Metrics (gauges):
 * ``adspark_queue_oldest_message_age_seconds{queue}`` — how long the oldest waiting message has
   waited (0 when the queue is empty).
 * ``adspark_jobs{job, status}`` — job rows (``AdSpark.FetchRun``, ``AdSpark.WatchRun``,
-  ``ai_agent.AdVariant``…) by status; ``adspark_jobs_stuck{job}`` — rows the stuck-run repair
-  would act on (:func:`core.jobs.jobs_stuck` with ``STUCK_MARGIN_SECONDS``).
+  ``ai_agent.AdVariant``…) by status; ``adspark_jobs_stuck{job}`` — rows ``running`` whose
+  lease expired (:func:`core.jobs.jobs_stuck`, the one definition of stuck).
 * ``adspark_beat_last_heartbeat_timestamp_seconds`` (Unix time beat sent the last heartbeat
   tick) and ``adspark_beat_heartbeat_age_seconds`` (:mod:`core.heartbeat`); absent before the
   first heartbeat.
@@ -58,16 +58,15 @@ def queue_metrics() -> list[GaugeMetricFamily]:
 def job_metrics() -> list[GaugeMetricFamily]:
     """Job rows by model and status, and stuck rows (PostgreSQL)."""
     from ..jobs import job_models, jobs_stuck
-    from ..maintenance import STUCK_MARGIN_SECONDS
 
     rows = GaugeMetricFamily("adspark_jobs", "Job rows by status", labels=["job", "status"])
-    stuck = GaugeMetricFamily("adspark_jobs_stuck", "Rows running past the hard time limit plus margin", labels=["job"])
+    stuck = GaugeMetricFamily("adspark_jobs_stuck", "Rows running with an expired lease (the worker holding them stopped)", labels=["job"])
     for model in job_models():
         label = model._meta.label
         counts = dict(model._default_manager.values_list("status").annotate(n=Count("pk")).order_by())
         for status in JobStatus.values:
             rows.add_metric([label, status], counts.get(status, 0))
-        stuck.add_metric([label], jobs_stuck(model, margin_seconds=STUCK_MARGIN_SECONDS).count())
+        stuck.add_metric([label], jobs_stuck(model).count())
     return [rows, stuck]
 
 
