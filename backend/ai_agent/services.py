@@ -29,12 +29,14 @@ from core.models import JobStatus
 from core.urlsafety import UnsafeURLError
 
 from .images import png_size, sniff_image_type
+from .metrics import generation_count
 from .models import AdVariant, Stage
 from .providers import get_provider
 from .providers.base import (
     GenerationHooks,
     GenerationRequest,
     GenerationResult,
+    ProviderError,
     ProviderPermanentError,
     ProviderTransientError,
     Render,
@@ -349,7 +351,12 @@ def _variant_generate(*, variant_id: int, screenshots: Any, on_progress: Any) ->
             resume_run_id=variant.provider_run_id,
             checkpoint=variant.provider_meta,
         )
-        result = provider.generate(request, hooks.as_hooks())
+        try:
+            result = provider.generate(request, hooks.as_hooks())
+        except ProviderError as exc:
+            generation_count(provider=variant.provider, error=exc)
+            raise
+        generation_count(provider=variant.provider)
         hooks.progress(90, Stage.DOWNLOADING)
         renders = _result_renders(result, screenshots)
     except ProviderPermanentError as exc:
