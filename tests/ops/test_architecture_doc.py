@@ -25,7 +25,7 @@ def test_it_is_cited_instead_of_a_design_file_the_repository_does_not_have():
     citing = [
         path
         for path in tracked
-        if path.endswith((".md", ".py", ".sh", ".ps1", ".yml", ".toml", "Makefile", ".dev"))
+        if path.endswith((".md", ".py", ".sh", ".ps1", ".yml", ".yaml", ".toml", "Makefile", ".dev"))
         and path != "tests/ops/test_architecture_doc.py"
         and "DESIGN.md" in (REPO_DIR / path).read_text(errors="replace")
     ]
