@@ -33,6 +33,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 HOST = socket.gethostname()
 
 
+@pytest.fixture(autouse=True)
+def _empty_queues_afterwards() -> Iterator[None]:
+    """Leave no message behind (a starting worker may queue a repair on maintenance)."""
+    yield
+    for queue in QUEUES:
+        monitor_celery.purge_queue(queue)
+
+
 @pytest.fixture
 def seed_workers(ops_env: dict[str, str]) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
     """Start workers exactly as the seed does: ``celery -A backend worker -Q <queues>``, no ``-n``."""
