@@ -27,16 +27,18 @@ setup: $(STAMP) .env  ## virtualenv, dependencies, .env
 demo: setup  ## the main job: a real fetch of recorded SerpApi data through the queues
 	cd backend && ../$(BIN)/python -m local_services.demo
 
-test: setup  ## lint, types, migrations check, frontend checks and build, the whole test suite
+test: setup  ## lint, types, import layers, migrations check, frontend checks and build, the whole test suite
 	$(BIN)/ruff check backend tests bench monitor_celery.py
 	DJANGO_DEBUG=true $(BIN)/mypy backend
+	cd backend && ../$(BIN)/lint-imports --config ../.importlinter
 	cd backend && DJANGO_DEBUG=true ../$(BIN)/python manage.py makemigrations --check --dry-run
 	cd frontend && npm ci --no-audit --no-fund && npm run lint && npm run typecheck && npm test && npm run check:api && npm run build
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: setup  ## ruff lint and mypy
+lint: setup  ## ruff lint, mypy and the import layers (import-linter contracts in .importlinter)
 	$(BIN)/ruff check backend tests bench monitor_celery.py
 	DJANGO_DEBUG=true $(BIN)/mypy backend
+	cd backend && ../$(BIN)/lint-imports --config ../.importlinter
 
 format: setup  ## ruff format
 	$(BIN)/ruff format backend tests bench monitor_celery.py

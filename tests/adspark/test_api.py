@@ -24,7 +24,7 @@ def no_enqueue(monkeypatch):  # type: ignore[no-untyped-def]
     sent: list[dict] = []
     from AdSpark import tasks
 
-    monkeypatch.setattr(tasks.fetch_creatives_task, "apply_async", lambda **kw: sent.append(kw))
+    monkeypatch.setattr(tasks.fetch_creatives_task, "apply_async", lambda *args, **kw: sent.append(kw))
     return sent
 
 
