@@ -212,3 +212,20 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
         from django.apps import apps
 
         return apps.get_model(self.job_model) if self.job_model else None  # type: ignore[return-value]
+
+
+@shared_task(bind=True, name="core.tasks.beat_heartbeat_task")
+def beat_heartbeat_task(self: Any) -> dict[str, Any]:
+    """Record celery beat's heartbeat in Redis (periodic, queue ``default``; core.heartbeat).
+
+    Returns ``{"sent_at", "ran_at", "hostname"}`` (Unix seconds): ``sent_at`` is when beat
+    published this tick (the ``adspark_sent_at`` message header).
+    """
+    from .heartbeat import beat_heartbeat_write
+    from .metrics import SENT_AT_HEADER
+
+    sent_at = self.request.get(SENT_AT_HEADER)
+    return beat_heartbeat_write(
+        sent_at=float(sent_at) if sent_at is not None else None,
+        hostname=self.request.hostname or socket.gethostname(),
+    )
