@@ -24,17 +24,19 @@ from django.db.models import F
 from django.utils import timezone
 
 from AdSpark.models import Creative, CreativeDetails
-from core.jobs import job_claim, job_fail, job_succeed
+from core.jobs import job_claim, job_fail, job_succeed, publish_on_commit
 from core.models import JobStatus
 from core.urlsafety import UnsafeURLError
 
 from .images import png_size, sniff_image_type
+from .metrics import generation_count
 from .models import AdVariant, Stage
 from .providers import get_provider
 from .providers.base import (
     GenerationHooks,
     GenerationRequest,
     GenerationResult,
+    ProviderError,
     ProviderPermanentError,
     ProviderTransientError,
     Render,
@@ -125,7 +127,9 @@ def _enqueue(variant: AdVariant) -> None:
         "user_id": variant.owner_id,
     }
     task_id = variant.celery_task_id
-    transaction.on_commit(lambda: generate_ad_variant_async.apply_async(kwargs=kwargs, task_id=task_id))
+    publish_on_commit(
+        lambda: generate_ad_variant_async.apply_async(kwargs=kwargs, task_id=task_id), what=f"variant {task_id}"
+    )
 
 
 def variant_create(
@@ -347,7 +351,12 @@ def _variant_generate(*, variant_id: int, screenshots: Any, on_progress: Any) ->
             resume_run_id=variant.provider_run_id,
             checkpoint=variant.provider_meta,
         )
-        result = provider.generate(request, hooks.as_hooks())
+        try:
+            result = provider.generate(request, hooks.as_hooks())
+        except ProviderError as exc:
+            generation_count(provider=variant.provider, error=exc)
+            raise
+        generation_count(provider=variant.provider)
         hooks.progress(90, Stage.DOWNLOADING)
         renders = _result_renders(result, screenshots)
     except ProviderPermanentError as exc:
