@@ -103,11 +103,13 @@ def test_it_shows_the_queue_filling_and_draining_and_the_worker_counting_each_ta
         "maintenance", *(f"maintenance\x06\x16{step}" for step in (3, 6, 9))
     )
     client = Client()
-    # Given six probes waiting on the maintenance queue and nobody consuming it
+    # Given six probes waiting on the maintenance queue and nobody consuming it, and a seventh
+    # whose `expires` passes while it waits
     results = [app.send_task("core.tasks.probe_task", queue="maintenance") for _ in range(6)]
+    app.send_task("core.tasks.probe_task", queue="maintenance", expires=1)
     time.sleep(1.2)
     waiting = scrape_web(client)
-    assert value(waiting, "adspark_queue_depth", queue="maintenance") == 6
+    assert value(waiting, "adspark_queue_depth", queue="maintenance") == 7
     assert value(waiting, "adspark_queue_oldest_message_age_seconds", queue="maintenance") >= 1.0
     assert value(waiting, "adspark_queue_consumers", queue="maintenance") == 0
     print("waiting:", {k[0]: v for k, v in waiting.items() if ("queue", "maintenance") in k[1]})
@@ -136,6 +138,7 @@ def test_it_shows_the_queue_filling_and_draining_and_the_worker_counting_each_ta
     labels = {"task": "core.tasks.probe_task", "queue": "maintenance"}
     assert value(counted, "adspark_celery_tasks_total", state="success", **labels) == 6
     assert value(counted, "adspark_celery_task_runtime_seconds_count", **labels) == 6
+    assert value(counted, "adspark_celery_tasks_total", state="expired", **labels) == 1
     # and the children that ran them are gone: their live gauges are removed (mark_process_dead)
     assert value(counted, "adspark_celery_tasks_active", queue="maintenance") in (None, 0)
     pids = {path.name for path in Path(worker.env["PROMETHEUS_MULTIPROC_DIR"]).glob("counter_*.db")}
