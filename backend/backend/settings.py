@@ -2,7 +2,7 @@
 
 Everything configurable is read from the environment (a ``.env`` file at the repository root is
 honoured; real environment variables win) through :mod:`backend.env`, which fails loudly on bad
-values. The README's configuration table lists every variable read here.
+values. docs/configuration.md lists every variable read here.
 """
 
 from __future__ import annotations
@@ -190,6 +190,8 @@ REST_FRAMEWORK = {
         "ai_variants": env_str("ADSPARK_AI_THROTTLE") or "10/minute",
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # 503 JSON (not a 500 page) when Redis, the throttles' cache and the broker, is down.
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -33,7 +33,7 @@ MONITORING = {"prometheus", "grafana"}
 def resolved(tmp_path: Path, name: str) -> dict:
     """``docker-compose -f NAME config`` in a copy of the project whose .env is .env.example."""
     if shutil.which("docker-compose") is None:
-        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+        pytest.fail("docker-compose is not installed: run `make setup` (as root) or apt-get install docker-compose")
     project = tmp_path / "project"
     project.mkdir(exist_ok=True)
     shutil.copy(REPO_DIR / name, project / name)
