@@ -206,6 +206,14 @@ def test_it_refuses_scrapes_without_the_configured_login_and_is_off_in_productio
         assert client.get("/metrics", HTTP_HOST="localhost").status_code == 200
 
 
+def test_it_answers_scrapes_addressed_to_a_pod_ip_that_allowed_hosts_cannot_list(metrics_login) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    scrape = client.get("/metrics", HTTP_HOST="10.42.0.17:8000", HTTP_AUTHORIZATION=BASIC)
+    assert scrape.status_code == 200 and b"adspark_queue_depth" in scrape.content
+    assert client.get("/metrics", HTTP_HOST="10.42.0.17:8000").status_code == 401
+    assert client.get("/api/health/", HTTP_HOST="10.42.0.17:8000").status_code == 400  # the check still holds
+
+
 def test_it_keeps_answering_when_the_broker_is_down(metrics_login, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # Given a broker URL nobody listens on (Celery reads CELERY_BROKER_READ_URL from the environment)
     monkeypatch.setenv("CELERY_BROKER_READ_URL", f"redis://127.0.0.1:{free_port()}/0")
