@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last: request counts and latencies by view (django-prometheus).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # GET /metrics, answered before the host check (Prometheus scrapes pods by IP).
+    "core.metrics.middleware.MetricsEndpointMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
