@@ -171,7 +171,6 @@ def backoff_minutes(*, interval_minutes: int, failures: int) -> int:
     return min(interval_minutes * 2**failures, max(interval_minutes, WATCH_MAX_BACKOFF_MINUTES))
 
 
-
 def watch_run_for_task(*, watch_id: int, task_id: str) -> WatchRun:
     """Return the WatchRun of task ``task_id``, creating it for the seed's ``.delay(watch_id)``.
 
@@ -284,7 +283,9 @@ def watch_run(
                 try:
                     fetch = fetch_run_execute(fetch_run_id=fetch.pk, task_id=task_id, client=client)
                 except SerpApiPermanentError as exc:
-                    watch_run_fail(watch_run_id=run.pk, error=f"SerpApi rejected the request: {exc}", permanent=True)
+                    watch_run_fail(
+                        watch_run_id=run.pk, error=f"SerpApi rejected the request: {exc}", permanent=True
+                    )
                     return WatchRun.objects.get(pk=run.pk)
                 except FetchParamsError as exc:
                     watch_run_fail(watch_run_id=run.pk, error=f"Invalid query: {exc}", permanent=True)
