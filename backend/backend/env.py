@@ -106,3 +106,24 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(choices)}")
     return value
+
+
+# The placeholder every secret in .env.example carries ("replace-me", "admin:replace-me", …).
+PLACEHOLDER_MARK = "replace-me"
+
+
+def refuse_placeholder_secrets(names: tuple[str, ...] | list[str]) -> None:
+    """Refuse to start when any of ``names`` still holds a ``.env.example`` placeholder.
+
+    Checks each value as :func:`env_str` reads it (``NAME`` or ``NAME_FILE``); unset names pass
+    (required ones are checked where they are read). Only the names are reported, never values.
+
+    Raises:
+        ImproperlyConfigured: one or more values contain ``replace-me`` (any case).
+    """
+    found = [name for name in names if PLACEHOLDER_MARK in (env_str(name) or "").lower()]
+    if found:
+        raise ImproperlyConfigured(
+            f"{', '.join(found)} still hold the placeholder from .env.example ({PLACEHOLDER_MARK!r}); "
+            "set real secrets before starting with DJANGO_DEBUG=false."
+        )

@@ -7,13 +7,14 @@ values. The README's configuration table lists every variable read here.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from .env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from .env import env_bool, env_choice, env_float, env_int, env_list, env_str, refuse_placeholder_secrets
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # backend/
 REPO_DIR = BASE_DIR.parent
@@ -41,7 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
@@ -141,7 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so an anonymous write gets 401 with WWW-Authenticate, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -159,9 +160,29 @@ REST_FRAMEWORK = {
         "register": env_str("ADSPARK_REGISTER_THROTTLE") or "20/hour",
         # Each variant occupies the single ai_generation worker and may spend provider credit.
         "ai_variants": env_str("ADSPARK_AI_THROTTLE") or "10/minute",
+        # Sign-in attempts (accounts/throttles.py). Per username: a person mistyping stays far
+        # below 10 a minute, a guesser gets 14,400 a day at most. Per IP: higher, because the
+        # web app's server signs everyone in from one address unless ADSPARK_NUM_PROXIES is set.
+        "login_user": env_str("ADSPARK_LOGIN_USER_THROTTLE") or "10/minute",
+        "login_ip": env_str("ADSPARK_LOGIN_IP_THROTTLE") or "60/minute",
     },
+    # Reverse proxies in front of Django whose X-Forwarded-For is trusted for the client IP
+    # (throttles); unset: the socket's address.
+    "NUM_PROXIES": env_int("ADSPARK_NUM_PROXIES", 0, minimum=0) or None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# API tokens (django-rest-knox): stored as SHA-512 digests, sent as `Authorization: Token …`.
+# 168 h = 7 days, the web app's sign-in cookie lifetime; 0 = never expire (not recommended).
+TOKEN_TTL_HOURS = env_int("ADSPARK_TOKEN_TTL_HOURS", 168, minimum=0)
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(hours=TOKEN_TTL_HOURS) if TOKEN_TTL_HOURS else None,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+# Session sign-in (DRF's browsable API, /api/auth/session/login/) without ?next= lands here.
+LOGIN_URL = "/api/auth/session/login/"
+LOGIN_REDIRECT_URL = "/api/docs/"
+LOGOUT_REDIRECT_URL = "/api/auth/session/login/"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AdSpark API",
@@ -272,7 +293,29 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# --- Production: HTTPS and no placeholder secrets -------------------------------------------
 if not DEBUG:
+    refuse_placeholder_secrets(
+        (
+            "DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND",
+            "REDIS_URL", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "FLOWER_BASIC_AUTH",
+            "SERPAPI_API_KEY", "DIFY_API_KEY", "OPENAI_API_KEY",
+        )
+    )
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    # Django runs behind a TLS-terminating reverse proxy that sets (and overwrites any client
+    # value of) X-Forwarded-Proto; plain-HTTP requests from outside are redirected to HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # Container healthchecks and load balancers probe over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
+    # One year, the HSTS preload list's minimum; 0 turns HSTS off (e.g. while trying out TLS).
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    # The preload directive lets anyone submit the domain to browsers' built-in HSTS lists, a
+    # commitment only the domain's owner should make: off unless asked for.
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
