@@ -37,10 +37,9 @@ class LoginUsernameThrottle(SimpleRateThrottle):
     scope = "login_user"
 
     def get_cache_key(self, request: Request, view: Any) -> str | None:
-        try:
-            username = request.data.get("username")
-        except AttributeError:  # a JSON list or scalar body: the serializer answers 400
-            return None
+        data = request.data
+        # A JSON list or scalar body has no username: the serializer answers 400.
+        username = data.get("username") if hasattr(data, "get") else None
         if not isinstance(username, str) or not username.strip():
             return None
         ident = hashlib.sha256(username.strip().casefold().encode()).hexdigest()

@@ -6,9 +6,9 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import permissions, status
 from knox.views import LogoutAllView as KnoxLogoutAllView
 from knox.views import LogoutView as KnoxLogoutView
+from rest_framework import permissions, status
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,7 +16,6 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from .models import UserSettings
-from .throttles import LoginIPThrottle, LoginUsernameThrottle
 from .serializers import (
     MeSerializer,
     RegisterResponseSerializer,
@@ -25,6 +24,7 @@ from .serializers import (
     UserSettingsSerializer,
 )
 from .services import token_issue, user_register
+from .throttles import LoginIPThrottle, LoginUsernameThrottle
 
 
 class RegisterView(APIView):

@@ -21,8 +21,9 @@ Kinds of creatives (SerpApi ``ad_creatives`` items, see :mod:`AdSpark.models`):
   (600 x 200).
 
 Safety: every URL the page loads, the first one and every sub-request (scripts, iframes,
-images, redirects), goes through :func:`core.urlsafety.check_url` in a route handler; refused
-URLs are aborted before any connection is made. A shot may download at most
+images, redirects), is fetched by :func:`core.urlsafety.pinned_request` in a route handler:
+checked, and connected to the address that was checked (Chromium itself opens no connection);
+refused URLs are aborted before any connection is made. A shot may download at most
 ``SCREENSHOT_MAX_BYTES`` bytes and take ``SCREENSHOT_TIMEOUT`` seconds; images are limited to
 ``SCREENSHOT_MAX_WIDTH`` x ``SCREENSHOT_MAX_HEIGHT`` CSS pixels. WebSockets and service workers
 are refused.
@@ -51,7 +52,7 @@ from celery.signals import worker_process_shutdown
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from core.urlsafety import UnsafeURLError, check_url
+from core.urlsafety import ResponseTooLarge, UnsafeURLError, check_url, pinned_request
 
 from .images import ImageFormatError, png_is_blank, png_size
 
@@ -638,35 +639,58 @@ class ScreenshotService:
                 state.blocked.append(url)
                 await route.abort("blockedbyclient")
                 return
+            if state.bytes_left <= 0:
+                state.too_large = True
+                await route.abort("blockedbyclient")
+                return
+            request = route.request
             try:
-                # getaddrinfo blocks: keep it off the loop so parallel shots go on.
-                await asyncio.to_thread(self._check, url)
+                # Python makes the request, not Chromium: the name is resolved once, checked,
+                # and the connection goes to that address (no DNS-rebinding window). Blocking
+                # I/O, so off the loop and parallel shots go on. No automatic redirects: a 3xx
+                # goes back to the browser, whose next request comes through here again.
+                response = await asyncio.to_thread(
+                    pinned_request,
+                    request.method,
+                    url,
+                    content=request.post_data_buffer,
+                    headers=_forwardable_headers(request.headers),
+                    timeout=self.timeout,
+                    allow_loopback=self.allow_loopback,
+                    allow_private=self.allow_private,
+                    max_bytes=state.bytes_left,
+                )
             except UnsafeURLError as exc:
                 logger.info("screenshot refused %s: %s", url[:200], exc)
                 state.blocked.append(url)
                 await route.abort("blockedbyclient")
                 return
-            if state.bytes_left <= 0:
+            except ResponseTooLarge:
                 state.too_large = True
                 await route.abort("blockedbyclient")
                 return
-            try:
-                # No automatic redirects: a 3xx is handed to the browser, whose next request
-                # comes back through this handler and is checked like the first.
-                response = await route.fetch(max_redirects=0, timeout=self.timeout * 1000)
-                body = await response.body()
             except Exception as exc:
                 logger.info("screenshot sub-request failed %s: %s", url[:200], exc)
                 await route.abort("failed")
                 return
-            state.bytes_left -= len(body)
-            if state.bytes_left < 0:
-                state.too_large = True
-                await route.abort("blockedbyclient")
-                return
-            await route.fulfill(response=response, body=body)
+            state.bytes_left -= len(response.content)
+            await route.fulfill(
+                status=response.status_code,
+                headers=dict(response.headers),
+                body=response.content,
+            )
 
         return handle
+
+
+# Headers about Chromium's own connection, not the request (the pinned client
+# sets Host, the encodings it can decode and manages the connection itself).
+_HOP_BY_HOP = frozenset({"host", "connection", "keep-alive", "proxy-connection", "te", "trailer",
+                         "transfer-encoding", "upgrade", "content-length", "accept-encoding"})
+
+
+def _forwardable_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in headers.items() if key.lower() not in _HOP_BY_HOP}
 
 
 async def _refuse_websocket(websocket: Any) -> None:
