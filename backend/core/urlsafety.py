@@ -7,8 +7,8 @@ link-local (169.254.169.254), multicast, reserved, documentation and unspecified
 refused, and so is an IPv6 address that embeds a refused IPv4 one (IPv4-mapped ``::ffff:a.b.c.d``,
 IPv4-compatible ``::a.b.c.d``, 6to4 ``2002:aabb:ccdd::``, Teredo, NAT64 ``64:ff9b::/96`` and
 ``64:ff9b:1::/48``). Settings may allow loopback (``ADSPARK_ALLOW_LOOPBACK_URLS``; tests use it
-for their local servers) and private ranges (``ADSPARK_ALLOW_PRIVATE_URLS``); link-local and
-metadata addresses are never allowed.
+for their local servers; never loopback wrapped in IPv6) and private ranges
+(``ADSPARK_ALLOW_PRIVATE_URLS``); link-local and metadata addresses are never allowed.
 
 Checking a name and then letting an HTTP client resolve it again leaves a window in which DNS
 can answer differently (DNS rebinding). :func:`pinned_request` closes it: it resolves once,
@@ -148,7 +148,9 @@ def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
 
 def _check_address(address: IPAddress, *, loopback_ok: bool, private_ok: bool) -> None:
     for embedded in embedded_ipv4(address):
-        _check_address(embedded, loopback_ok=loopback_ok, private_ok=private_ok)
+        # Allowing loopback is for local test servers named plainly (127.0.0.1, ::1,
+        # localhost); a loopback address wrapped in IPv6 is only ever a trick.
+        _check_address(embedded, loopback_ok=False, private_ok=private_ok)
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         return  # its IPv4 address was the one to judge
     if address.is_loopback:
