@@ -148,7 +148,7 @@ def fetch_creative_details_task(self: Any, ad_creative_id: str, region: str | No
 
 
 # --- Watches (issue 3) -------------------------------------------------------------------------
-# Queues, time limits and retry bounds: backend/celery.py. Services: AdSpark/watches.py,
+# Queues, time limits and retry bounds: backend/celery.py. Services: AdSpark/watches/,
 # AdSpark/alerts.py, AdSpark/cleanup.py.
 
 # Seconds before a watch run that waits on another watch's fetch looks again.

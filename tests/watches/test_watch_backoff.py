@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from AdSpark.models import WatchRun
-from AdSpark.watches import (
+from AdSpark.watches.services import (
     WATCH_MAX_CONSECUTIVE_FAILURES,
     backoff_minutes,
     watch_run,

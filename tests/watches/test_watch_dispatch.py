@@ -103,7 +103,7 @@ def test_the_portable_claim_path_does_the_same_as_the_postgresql_one(make_watch,
     # SQLite (the local default) claims with three ORM statements instead of one CTE
     from django.db import transaction
 
-    from AdSpark.watches import _claim_batch_orm
+    from AdSpark.watches.services import _claim_batch_orm
 
     watches = [make_watch(owner=alice) for _ in range(3)]
     with transaction.atomic():

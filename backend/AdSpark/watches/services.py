@@ -41,10 +41,10 @@ from core.jobs import job_claim, job_fail, job_succeed
 from core.models import ACTIVE_STATUSES, JobStatus
 from core.urlsafety import check_url
 
-from .models import FetchRun, Watch, WatchCreative, WatchRun, WatchTrigger
-from .queries import FetchParamsError, FetchQuery, normalize_fetch_params
-from .serpapi_client import SerpApiClient, SerpApiPermanentError
-from .services import fetch_run_create, fetch_run_execute
+from ..models import FetchRun, Watch, WatchCreative, WatchRun, WatchTrigger
+from ..queries import FetchParamsError, FetchQuery, normalize_fetch_params
+from ..serpapi_client import SerpApiClient, SerpApiPermanentError
+from ..services import fetch_run_create, fetch_run_execute
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +223,7 @@ def publish_watch_runs(runs: list[DispatchedRun]) -> None:
     """
     from backend.celery import app
 
-    from .tasks import process_watch_task as task
+    from ..tasks import process_watch_task as task
 
     amqp = app.amqp
     options = amqp.router.route({}, task.name, (0,), {}, task)  # type: ignore[arg-type]  # celery-types wants a class; Celery passes the instance
@@ -530,7 +530,7 @@ def watch_run_record(*, watch_run_id: int, fetch: FetchRun) -> WatchRun:
     reset. Alerts (email, webhook) are scheduled after commit when there is something new and
     this is not the baseline, or the watch asks to be alerted on its baseline.
     """
-    from .alerts import watch_alerts_schedule
+    from ..alerts import watch_alerts_schedule
 
     ids = [str(creative_id) for creative_id in fetch.creative_ids]
     now = timezone.now()
