@@ -49,14 +49,20 @@ export function cookieOptions(request: NextRequest, expiry?: string | null) {
   return { httpOnly: true, sameSite: "lax" as const, secure, path: "/", maxAge };
 }
 
+/** Headers the reverse proxy sets about the browser's request; passed on to Django. */
+export const FORWARDED_CLIENT_HEADERS = ["x-forwarded-for", "x-forwarded-proto"];
+
 /**
- * Headers for a sign-in request to Django: JSON, and the browser's address in
- * `X-Forwarded-For` (from the proxy in front of this server) so Django's per-IP sign-in
- * throttle can count each client apart when `ADSPARK_NUM_PROXIES` trusts it.
+ * Headers for a sign-in request to Django: JSON, plus what the proxy in front of this server
+ * said about the browser's request — `X-Forwarded-For` (so Django's per-IP sign-in throttle
+ * counts each client apart when `ADSPARK_NUM_PROXIES` trusts it) and `X-Forwarded-Proto`
+ * (so production Django, which redirects plain HTTP to HTTPS, knows the browser used HTTPS).
  */
 export function forwardedFor(request: NextRequest): Record<string, string> {
   const headers: Record<string, string> = { "content-type": "application/json" };
-  const chain = request.headers.get("x-forwarded-for");
-  if (chain) headers["x-forwarded-for"] = chain;
+  for (const name of FORWARDED_CLIENT_HEADERS) {
+    const value = request.headers.get(name);
+    if (value) headers[name] = value;
+  }
   return headers;
 }

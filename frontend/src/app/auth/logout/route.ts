@@ -1,7 +1,7 @@
 /** `POST /auth/logout`: revokes the API token in Django (`/api/auth/logout/`) and forgets the cookie. */
 import { type NextRequest, NextResponse } from "next/server";
 
-import { backendUrl, isSameOriginWrite, TOKEN_COOKIE } from "@/lib/server";
+import { backendUrl, forwardedFor, isSameOriginWrite, TOKEN_COOKIE } from "@/lib/server";
 
 export async function POST(request: NextRequest) {
   if (!isSameOriginWrite(request)) return NextResponse.json({ detail: "Cross-site request refused." }, { status: 403 });
@@ -10,7 +10,7 @@ export async function POST(request: NextRequest) {
     // Best effort: an unreachable API or an already expired token still signs the browser out.
     await fetch(`${backendUrl()}/api/auth/logout/`, {
       method: "POST",
-      headers: { authorization: `Token ${token}` },
+      headers: { ...forwardedFor(request), authorization: `Token ${token}` },
       cache: "no-store",
     }).catch(() => undefined);
   }
