@@ -60,10 +60,10 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Headless Chromium in a container: no sandbox (no user namespaces), no GPU, and none of the
-# background services (updates, sync, safe-browsing lists) that would flood a closed network.
+# Headless Chromium: no GPU, and none of the background services (updates, sync, safe-browsing
+# lists) that would flood a closed network. The sandbox stays on where it can (see
+# chromium_sandbox_blocker); it is turned off (--no-sandbox) only where it cannot run.
 CHROMIUM_ARGS = (
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -186,6 +186,33 @@ def default_chromium_path() -> str:
     return shutil.which("chromium") or shutil.which("chromium-browser") or SYSTEM_CHROMIUM
 
 
+def chromium_sandbox_blocker() -> str | None:
+    """Why Chromium's sandbox cannot run in this process, or None if nothing known stops it.
+
+    Chromium renders third-party creative content, so its sandbox (user namespaces on Debian's
+    build, which has no setuid helper) should confine each renderer. It cannot when:
+
+    * the process runs as root: Chromium refuses to start sandboxed as root (crbug.com/638180);
+      run the worker as an unprivileged user (the Docker image's ``adspark`` user does);
+    * the kernel allows no unprivileged user namespaces (``/proc/sys/user/max_user_namespaces``
+      is 0, or Debian's ``kernel.unprivileged_userns_clone`` is 0).
+
+    A container runtime can still refuse the namespaces at launch (a seccomp profile that blocks
+    ``clone``/``unshare`` with ``CLONE_NEWUSER``); :class:`ScreenshotService` finds that out by
+    launching.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return "the worker runs as root, and Chromium's sandbox refuses root"
+    for path in ("/proc/sys/user/max_user_namespaces", "/proc/sys/kernel/unprivileged_userns_clone"):
+        try:
+            value = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if value == "0":
+            return f"unprivileged user namespaces are disabled ({path} = 0)"
+    return None
+
+
 @dataclass
 class _ShotState:
     """Per-shot bookkeeping for the route handler: bytes left, refused and failed URLs."""
@@ -202,7 +229,8 @@ class ScreenshotService:
     Args override settings: ``executable_path`` (``CHROMIUM_PATH``), ``timeout`` seconds
     (``SCREENSHOT_TIMEOUT``), ``max_bytes`` (``SCREENSHOT_MAX_BYTES``), ``max_width`` /
     ``max_height`` pixels, ``concurrency`` (shots at once, ``SCREENSHOT_CONCURRENCY``),
-    ``allow_loopback`` / ``allow_private`` (``check_url``; None = settings).
+    ``allow_loopback`` / ``allow_private`` (``check_url``; None = settings), ``sandbox``
+    (``auto``/``true``/``false``, ``CHROMIUM_SANDBOX``; see :meth:`_launch`).
     """
 
     def __init__(
@@ -216,6 +244,7 @@ class ScreenshotService:
         concurrency: int | None = None,
         allow_loopback: bool | None = None,
         allow_private: bool | None = None,
+        sandbox: str | None = None,
     ) -> None:
         self.executable_path = executable_path or default_chromium_path()
         self.timeout = float(timeout or settings.SCREENSHOT_TIMEOUT)
@@ -225,6 +254,8 @@ class ScreenshotService:
         self.concurrency = int(concurrency or settings.SCREENSHOT_CONCURRENCY)
         self.allow_loopback = allow_loopback
         self.allow_private = allow_private
+        self.sandbox = sandbox or settings.CHROMIUM_SANDBOX
+        self.sandboxed = False  # whether the running browser has its sandbox (set at launch)
         self.launches = 0  # browser launches so far (1 unless the browser crashed)
         self._pid = os.getpid()
         self._lock = threading.Lock()
@@ -279,14 +310,57 @@ class ScreenshotService:
             self._playwright = await async_playwright().start()
         if self._browser is not None:
             logger.warning("Chromium disconnected; launching a new one")
-        self._browser = await self._playwright.chromium.launch(
-            executable_path=self.executable_path, args=list(CHROMIUM_ARGS), headless=True
-        )
+        self._browser = await self._launch()
         self._semaphore = asyncio.Semaphore(self.concurrency)
         self._spares.clear()  # they belonged to the browser that went away
         self.launches += 1
-        logger.info("Chromium %s launched (pid %s)", self._browser.version, os.getpid())
+        logger.info(
+            "Chromium %s launched (pid %s, sandbox %s)",
+            self._browser.version, os.getpid(), "on" if self.sandboxed else "OFF",
+        )
         return self._browser
+
+    async def _launch(self) -> Any:
+        """Launch Chromium, sandboxed unless ``CHROMIUM_SANDBOX`` or this process forbids it.
+
+        ``auto`` (default): sandboxed where :func:`chromium_sandbox_blocker` finds nothing in the
+        way and the launch succeeds; else without the sandbox, with a warning saying why.
+        ``true``: sandboxed or not at all (tried even when a blocker is known). ``false``: never
+        sandboxed.
+
+        Raises:
+            ScreenshotError: ``CHROMIUM_SANDBOX=true`` and the sandbox cannot run.
+        """
+        mode = self.sandbox
+
+        async def launch(sandbox: bool) -> Any:
+            # chromium_sandbox=False makes Playwright pass --no-sandbox; True leaves it out.
+            browser = await self._playwright.chromium.launch(
+                executable_path=self.executable_path, args=list(CHROMIUM_ARGS), headless=True,
+                chromium_sandbox=sandbox,
+            )
+            self.sandboxed = sandbox
+            return browser
+
+        if mode == "false":
+            return await launch(False)
+        blocker = chromium_sandbox_blocker()
+        # "true" always tries (CHROMIUM_PATH may be a wrapper that starts the browser as another
+        # user); "auto" does not spend a launch that is known to fail.
+        if blocker is None or mode == "true":
+            try:
+                return await launch(True)
+            except Exception as exc:
+                if mode == "true":
+                    hint = f" ({blocker})" if blocker else ""
+                    raise ScreenshotError(f"Chromium could not start with its sandbox{hint}: {exc}") from exc
+                blocker = f"the sandboxed launch failed ({str(exc).splitlines()[0][:300]})"
+        logger.warning(
+            "Chromium runs WITHOUT its sandbox: %s. Creatives are third-party content; run the "
+            "worker as an unprivileged user where user namespaces are allowed (docs/operations.md).",
+            blocker,
+        )
+        return await launch(False)
 
     def start(self) -> ScreenshotService:
         """Launch the browser now instead of on the first shot (benchmarks, warm-up)."""

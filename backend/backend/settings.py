@@ -258,6 +258,9 @@ OPENAI_IMAGE_SIZE = env_str("OPENAI_IMAGE_SIZE") or "1024x1024"
 OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 120.0, minimum=0.1)
 # Browser binary; empty = Playwright's own Chromium if installed, else the system chromium.
 CHROMIUM_PATH = env_str("CHROMIUM_PATH") or ""
+# Chromium's sandbox: "auto" keeps it where it can run (not as root, user namespaces allowed)
+# and falls back with a warning; "true" refuses to render without it; "false" turns it off.
+CHROMIUM_SANDBOX = env_choice("CHROMIUM_SANDBOX", "auto", ("auto", "true", "false"))
 # Seconds one screenshot may take (navigation, scripts, capture); previews load a script, an
 # iframe and images, which take 1-3 s on a normal line.
 SCREENSHOT_TIMEOUT = env_float("SCREENSHOT_TIMEOUT", 20.0, minimum=0.5)
