@@ -9,6 +9,7 @@ page's rows, so a worker killed between pages resumes where it stopped without d
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import math
@@ -23,12 +24,13 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.jobs import job_claim, job_fail, job_succeed
+from core.jobs import JobLeaseLost, Lease, job_claim, job_fail, job_succeed, lease_seconds
+from core.models import JobStatus
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
 from .parsing import CreativeRecord, ParseError, parse_creative, parse_details
 from .queries import FetchQuery, normalize_fetch_params
-from .serpapi_client import SerpApiClient, SerpApiPage, SerpApiPermanentError
+from .serpapi_client import SerpApiClient, SerpApiPage, SerpApiPermanentError, SerpApiTransientError
 
 logger = logging.getLogger(__name__)
 
@@ -294,6 +296,13 @@ def fetch_run_for_task(*, task_id: str, raw_params: dict[str, Any]) -> FetchRun:
 PageCallback = Callable[[FetchRun], None]
 
 
+def transient_wait_seconds(exc: SerpApiTransientError) -> float:
+    """The longest a job waits before retrying after ``exc`` (seconds): the retry backoff's cap,
+    or the wait SerpApi or our rate limiter named (``retry_after``) when that is longer. A job
+    waiting that long on its countdown is not stuck."""
+    return max(float(settings.RETRY_BACKOFF_CAP), float(exc.retry_after or 0.0))
+
+
 def fetch_run_execute(
     *,
     fetch_run_id: int,
@@ -303,16 +312,21 @@ def fetch_run_execute(
 ) -> FetchRun:
     """Run (or resume) fetch run ``fetch_run_id`` page by page until it ends.
 
-    Claims the row (a finished run is returned untouched), then follows ``next_page_token``
-    from the saved checkpoint up to ``max_pages`` pages and ``SERPAPI_MAX_SEARCHES_PER_RUN``
-    searches, upserting each page and saving the checkpoint with it. ``on_page`` is called with
-    the refreshed row after every page (progress bars, Celery ``update_state``).
+    Claims the row's lease (:func:`core.jobs.job_claim`): a finished run, or one another
+    delivery holds, is returned untouched without any SerpApi call. Then follows
+    ``next_page_token`` from the saved checkpoint up to ``max_pages`` pages and
+    ``SERPAPI_MAX_SEARCHES_PER_RUN`` searches, upserting each page and saving the checkpoint
+    with it, renewing the lease between pages (a heartbeat renews it during a page too). A run
+    cancelled meanwhile (or taken over after a stall) stops before the next page. ``on_page``
+    is called with the refreshed row after every page (progress bars, Celery ``update_state``).
 
     Raises:
-        SerpApiTransientError: the run stays ``running`` with its checkpoint; retry it.
+        SerpApiTransientError: the run stays ``running`` with its checkpoint, its lease given up
+            until the retry (see :func:`transient_wait_seconds`); retry it.
         SerpApiPermanentError, FetchParamsError: the run is marked ``failed`` first.
     """
-    if not job_claim(FetchRun, pk=fetch_run_id, task_id=task_id):
+    lease = job_claim(FetchRun, pk=fetch_run_id, task_id=task_id)
+    if lease is None:
         return FetchRun.objects.get(pk=fetch_run_id)
     run = FetchRun.objects.get(pk=fetch_run_id)
     try:
@@ -334,44 +348,56 @@ def fetch_run_execute(
     prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-run-{run.pk}")
     ahead: Future[SerpApiPage] | None = None
     try:
-        while token or pages_done == 0:
-            if pages_done >= query.max_pages:
-                stop_reason = StopReason.MAX_PAGES
-                break
-            if searches_used >= budget:
-                stop_reason = StopReason.SEARCH_BUDGET
-                break
-            try:
-                page = ahead.result() if ahead is not None else client.search_page(query, next_page_token=token)
-            except SerpApiPermanentError as exc:
-                job_fail(FetchRun, pk=run.pk, error=str(exc))
-                raise
-            ahead = None
-            token = page.next_page_token
-            if token and pages_done + 1 < query.max_pages and searches_used + 1 < budget and not page.no_results:
-                ahead = prefetch.submit(client.search_page, query, next_page_token=token)
-            pages_done, searches_used, total_results, planned, upserted = _store_page(
-                run_pk=run.pk, query=query, page=page, token=token, pages_done=pages_done,
-                searches_used=searches_used, total_results=total_results, planned=planned,
-                seen_ids=seen_ids, seen_set=seen_set,
-            )
-            if upserted.skipped:
-                logger.warning("fetch run %s skipped %d items: %s", run.pk, len(upserted.skipped), upserted.skipped[:3])
-            if on_page is not None:
-                on_page(FetchRun.objects.defer("creative_ids").get(pk=run.pk))
-            if page.no_results:
-                stop_reason = StopReason.NO_RESULTS
-                break
-            if not token:
-                stop_reason = StopReason.LAST_PAGE
-                break
+        with lease.heartbeat():
+            while token or pages_done == 0:
+                if pages_done >= query.max_pages:
+                    stop_reason = StopReason.MAX_PAGES
+                    break
+                if searches_used >= budget:
+                    stop_reason = StopReason.SEARCH_BUDGET
+                    break
+                lease.renew()  # stops here if the run was cancelled or taken over
+                try:
+                    page = ahead.result() if ahead is not None else client.search_page(query, next_page_token=token)
+                except SerpApiPermanentError as exc:
+                    job_fail(FetchRun, pk=run.pk, error=str(exc))
+                    raise
+                except SerpApiTransientError as exc:
+                    lease.release(wait_seconds=transient_wait_seconds(exc))
+                    raise
+                ahead = None
+                token = page.next_page_token
+                if token and pages_done + 1 < query.max_pages and searches_used + 1 < budget and not page.no_results:
+                    ahead = prefetch.submit(client.search_page, query, next_page_token=token)
+                pages_done, searches_used, total_results, planned, upserted = _store_page(
+                    run_pk=run.pk, lease=lease, query=query, page=page, token=token, pages_done=pages_done,
+                    searches_used=searches_used, total_results=total_results, planned=planned,
+                    seen_ids=seen_ids, seen_set=seen_set,
+                )
+                if upserted.skipped:
+                    logger.warning("fetch run %s skipped %d items: %s", run.pk, len(upserted.skipped), upserted.skipped[:3])
+                if on_page is not None:
+                    on_page(FetchRun.objects.defer("creative_ids").get(pk=run.pk))
+                if page.no_results:
+                    stop_reason = StopReason.NO_RESULTS
+                    break
+                if not token:
+                    stop_reason = StopReason.LAST_PAGE
+                    break
+    except JobLeaseLost as exc:
+        logger.warning("fetch run %s stopped before its next page: %s", run.pk, exc)
+        return FetchRun.objects.get(pk=run.pk)
     finally:
         prefetch.shutdown(wait=False, cancel_futures=True)
-    job_succeed(FetchRun, pk=run.pk, stop_reason=stop_reason, progress_done=pages_done, progress_total=pages_done or 1)
+    job_succeed(
+        FetchRun, pk=run.pk, lease=lease, stop_reason=stop_reason, progress_done=pages_done,
+        progress_total=pages_done or 1,
+    )
     run.refresh_from_db()
     logger.info(
-        "fetch run %s succeeded: %d pages, %d creatives (%d new, %d updated), stop=%s",
-        run.pk, run.pages_fetched, run.creatives_seen, run.creatives_new, run.creatives_updated, stop_reason,
+        "fetch run %s %s: %d pages, %d creatives (%d new, %d updated), stop=%s",
+        run.pk, run.status, run.pages_fetched, run.creatives_seen, run.creatives_new, run.creatives_updated,
+        stop_reason,
     )
     return run
 
@@ -379,6 +405,7 @@ def fetch_run_execute(
 def _store_page(
     *,
     run_pk: int,
+    lease: Lease,
     query: FetchQuery,
     page: SerpApiPage,
     token: str | None,
@@ -407,7 +434,9 @@ def _store_page(
             if creative_id not in seen_set:
                 seen_set.add(creative_id)
                 seen_ids.append(creative_id)
-        FetchRun.objects.filter(pk=run_pk).update(
+        # Only the lease holder writes the checkpoint: a delivery that lost its lease (its row
+        # was taken over) rolls its page back instead of counting it twice.
+        saved = FetchRun.objects.filter(pk=run_pk, status=JobStatus.RUNNING, lease_owner=lease.owner).update(
             pages_fetched=pages_done,
             progress_done=pages_done,
             progress_total=max(planned, pages_done),
@@ -420,7 +449,11 @@ def _store_page(
             # the whole de-duplicated list, not an append: if a redelivered copy of the task
             # ever runs beside the first, the last writer still leaves no duplicates
             creative_ids=seen_ids,
+            lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_seconds()),
         )
+        if not saved:
+            lease.lost = True
+            raise JobLeaseLost(FetchRun, run_pk, "no longer held")
     return pages_done, searches_used, total_results, planned, upserted
 
 
@@ -431,7 +464,7 @@ def fetch_run_fail(*, fetch_run_id: int, error: str) -> bool:
 
 def fetch_run_note_retry(*, fetch_run_id: int, error: str, countdown: float) -> None:
     """Record on a running fetch run that a transient error will be retried in ``countdown`` s."""
-    FetchRun.objects.filter(pk=fetch_run_id).update(
+    FetchRun.objects.filter(pk=fetch_run_id, status=JobStatus.RUNNING).update(
         retries=F("retries") + 1, error=f"Retrying in {countdown:.0f} s after: {error}"[:4000]
     )
 

@@ -36,6 +36,7 @@ from .providers.base import (
     GenerationRequest,
     GenerationResult,
     ProviderPermanentError,
+    ProviderTransientError,
     Render,
     download_image,
 )
@@ -305,8 +306,23 @@ def variant_generate(
         ProviderTransientError: the variant stays ``running`` (with any run id saved); retry.
         ProviderPermanentError: the variant is marked ``failed`` first.
     """
-    if not job_claim(AdVariant, pk=variant_id, task_id=task_id):
+    from .screenshots import ScreenshotError
+
+    lease = job_claim(AdVariant, pk=variant_id, task_id=task_id)
+    if lease is None:
         return AdVariant.objects.get(pk=variant_id)
+    # The lease is renewed while the provider works (a generation takes up to the soft limit,
+    # far longer than one lease) and given up for the countdown when a retry follows.
+    with lease.heartbeat():
+        try:
+            return _variant_generate(variant_id=variant_id, screenshots=screenshots, on_progress=on_progress)
+        except (ProviderTransientError, ScreenshotError) as exc:
+            retry_after = float(getattr(exc, "retry_after", None) or 0.0)
+            lease.release(wait_seconds=max(float(settings.RETRY_BACKOFF_CAP), retry_after))
+            raise
+
+
+def _variant_generate(*, variant_id: int, screenshots: Any, on_progress: Any) -> AdVariant:
     variant = AdVariant.objects.get(pk=variant_id)
     hooks = _RowHooks(variant_id=variant.pk, on_progress=on_progress)
     started = time.monotonic()

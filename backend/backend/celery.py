@@ -83,7 +83,7 @@ TASKS: dict[str, dict[str, Any]] = {
     },
     # One attempt = a screenshot (SCREENSHOT_TIMEOUT 20 s), a provider call (DIFY_TIMEOUT 150 s
     # per request) and an image download (60 s): 300 s soft fails the variant with the reason,
-    # 360 s hard kills the child. Transient errors retry 4 times (backoff_seconds, jittered).
+    # 360 s hard kills the child. Transient errors retry 4 times (core.tasks.JobTask: backoff, jitter).
     "ai_agent.tasks.generate_ad_variant_async": {
         "queue": QUEUE_AI_GENERATION,
         "soft_time_limit": 300,

@@ -215,11 +215,23 @@ SERPAPI_PAGE_SIZE = env_int("SERPAPI_PAGE_SIZE", 100, minimum=1)
 RETRY_BACKOFF_BASE = env_float("ADSPARK_RETRY_BACKOFF_BASE", 5.0, minimum=0.0)
 RETRY_BACKOFF_CAP = env_float("ADSPARK_RETRY_BACKOFF_CAP", 600.0, minimum=0.0)
 
+# --- Job leases (core.jobs) ------------------------------------------------------------------
+# A running job row is held by a lease the worker renews every JOB_HEARTBEAT_SECONDS; when the
+# worker dies the lease lapses after JOB_LEASE_SECONDS and the stuck-run repair (every
+# JOB_REPAIR_INTERVAL_SECONDS) hands the job to another worker: takeover within
+# lease + interval (45 s by default; issue 14 asks for 60 s). A heartbeat is one UPDATE by
+# primary key, so three renewals per lease keep a slow database or a long GC pause from
+# losing it.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 30, minimum=2)
+JOB_HEARTBEAT_SECONDS = env_float("JOB_HEARTBEAT_SECONDS", 10.0, minimum=0.1)
+JOB_REPAIR_INTERVAL_SECONDS = env_int("JOB_REPAIR_INTERVAL_SECONDS", 15, minimum=1)
+# A pending job whose message has waited this long (seconds) is published again: its message
+# may have been lost (Redis flushed after commit). A duplicate is harmless (the lease).
+JOB_PENDING_REPUBLISH_SECONDS = env_int("JOB_PENDING_REPUBLISH_SECONDS", 600, minimum=1)
+
 # --- Watches ---------------------------------------------------------------------------------
 # Watches with the same query share one SerpApi fetch made within this many seconds.
 WATCH_FETCH_SHARE_SECONDS = env_int("WATCH_FETCH_SHARE_SECONDS", 600, minimum=0)
-# How long a watch run waits for a running shared fetch before fetching itself (seconds).
-WATCH_SHARED_FETCH_WAIT_SECONDS = env_float("WATCH_SHARED_FETCH_WAIT_SECONDS", 60.0, minimum=0.0)
 # Consecutive failed runs after which a watch is paused with the reason.
 WATCH_MAX_CONSECUTIVE_FAILURES = env_int("WATCH_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
 # Base URL of the web app, for links in alert e-mails and webhook payloads.

@@ -21,7 +21,8 @@ from .serializers import (
     WatchRunSerializer,
     WatchSerializer,
 )
-from .services import watch_create, watch_run_create, watch_runs_create, watch_update
+from .dispatch import watch_run_create, watch_runs_create
+from .services import watch_create, watch_update
 
 _TriggerAllResponse = inline_serializer(
     "WatchTriggerAll", fields={"count": serializers.IntegerField(), "runs": WatchRunSerializer(many=True)}
