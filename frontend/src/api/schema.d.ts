@@ -1167,9 +1167,10 @@ export interface components {
          *     * `running` - Running
          *     * `succeeded` - Succeeded
          *     * `failed` - Failed
+         *     * `cancelled` - Cancelled
          * @enum {string}
          */
-        StatusEnum: "pending" | "running" | "succeeded" | "failed";
+        StatusEnum: "pending" | "running" | "succeeded" | "failed" | "cancelled";
         /**
          * @description * `last_page` - Last page reached
          *     * `max_pages` - Page limit reached
@@ -1564,8 +1565,9 @@ export interface operations {
                  *     * `running` - Running
                  *     * `succeeded` - Succeeded
                  *     * `failed` - Failed
+                 *     * `cancelled` - Cancelled
                  */
-                status?: "failed" | "pending" | "running" | "succeeded";
+                status?: "cancelled" | "failed" | "pending" | "running" | "succeeded";
             };
             header?: never;
             path?: never;
@@ -1886,8 +1888,9 @@ export interface operations {
                  *     * `running` - Running
                  *     * `succeeded` - Succeeded
                  *     * `failed` - Failed
+                 *     * `cancelled` - Cancelled
                  */
-                status?: "failed" | "pending" | "running" | "succeeded";
+                status?: "cancelled" | "failed" | "pending" | "running" | "succeeded";
             };
             header?: never;
             path?: never;
