@@ -13,15 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from ai_agent.screenshots import (
-    SYSTEM_HEADLESS_SHELL,
-    ScreenshotError,
-    ScreenshotService,
-    TextAd,
-    chromium_sandbox_blocker,
-)
+from ai_agent.screenshots import ScreenshotError, ScreenshotService, TextAd, chromium_sandbox_blocker
 
 NOBODY = 65534
+# Debian's chromium-headless-shell binary (/usr/bin/chromium-headless-shell is a shell wrapper).
+SYSTEM_HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
 AD = TextAd(title="Sandboxed", snippet="A creative from a third party.")
 
 
