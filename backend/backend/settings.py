@@ -341,13 +341,8 @@ LOGGING = {
 
 # --- Production: HTTPS and no placeholder secrets -------------------------------------------
 if not DEBUG:
-    refuse_placeholder_secrets(
-        (
-            "DJANGO_SECRET_KEY", "DATABASE_URL", "CELERY_BROKER_URL", "CELERY_RESULT_BACKEND",
-            "REDIS_URL", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "FLOWER_BASIC_AUTH",
-            "SERPAPI_API_KEY", "DIFY_API_KEY", "OPENAI_API_KEY",
-        )
-    )
+    # Every variable (secrets of Django, PostgreSQL, Redis, Flower, metrics, SerpApi, AI keys).
+    refuse_placeholder_secrets()
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_CONTENT_TYPE_NOSNIFF = True
