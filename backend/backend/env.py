@@ -108,6 +108,23 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     return value
 
 
+def refuse_superseded(names: tuple[str, ...], *, winner: str, hint: str) -> None:
+    """Fail loudly when any of ``names`` (a seed-era variable AdSpark does not read) is set.
+
+    A silently ignored variable makes an operator believe a setting is in force; the message
+    names the variable that wins instead.
+
+    Raises:
+        ImproperlyConfigured: one of ``names`` is set (empty counts as set).
+    """
+    found = [name for name in names if os.environ.get(name) is not None]
+    if found:
+        raise ImproperlyConfigured(
+            f"{', '.join(found)} {'is' if len(found) == 1 else 'are'} not read by AdSpark: "
+            f"{winner} wins. {hint}"
+        )
+
+
 # The placeholder every secret in .env.example carries ("replace-me", "admin:replace-me", …).
 PLACEHOLDER_MARK = "replace-me"
 
