@@ -305,12 +305,12 @@ def job_fail_registered(model: type[Job], *, pk: int, error: str) -> bool:
 def job_for_task(task_id: str, *, user: object) -> Job | None:
     """Return the job row run by Celery task ``task_id`` that ``user`` owns, else None.
 
-    Staff see every job. Rows are looked up in every job model (see :func:`job_models`).
+    Own jobs only, staff included: the same rule as fetch runs, watches and variants (another
+    user's object is a 404 for everyone; staff see all rows in the Django admin). Rows are
+    looked up in every job model (see :func:`job_models`).
     """
     for model in job_models():
-        query = Q(celery_task_id=task_id)
-        if not getattr(user, "is_staff", False):
-            query &= Q(**{model.OWNER_FIELD: user})
+        query = Q(celery_task_id=task_id) & Q(**{model.OWNER_FIELD: user})
         row = model._default_manager.filter(query).first()
         if row is not None:
             return row
