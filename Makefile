@@ -33,10 +33,11 @@ demo: setup  ## the main job: a real fetch of recorded SerpApi data through the 
 	cd backend && ../$(BIN)/python -m local_services.demo
 
 test: SETUP_FOR = test
-test: setup  ## ruff lint + format check, mypy, migrations check, frontend checks and build, the whole test suite
+test: setup  ## ruff lint + format check, mypy, import layers, migrations check, frontend checks and build, the whole test suite
 	$(BIN)/ruff check backend tests bench monitor_celery.py
 	$(BIN)/ruff format --check backend tests bench monitor_celery.py
 	DJANGO_DEBUG=true $(BIN)/mypy backend
+	cd backend && ../$(BIN)/lint-imports --config ../.importlinter
 	cd backend && DJANGO_DEBUG=true ../$(BIN)/python manage.py makemigrations --check --dry-run
 	cd frontend && npm ci --no-audit --no-fund && npm run lint && npm run typecheck && npm test && npm run check:api && npm run build
 	$(MAKE) --no-print-directory validate-deploy
@@ -49,10 +50,11 @@ validate-deploy: setup  ## validate deploy/k8s with kustomize + kubernetes-valid
 	set -o pipefail; for overlay in deploy/k8s/base deploy/k8s/overlays/*/; do \
 	  kubectl kustomize $$overlay | $(BIN)/kubernetes-validate --strict --quiet --no-warn - || exit 1; done
 
-lint: setup  ## ruff lint + format check and mypy
+lint: setup  ## ruff lint + format check, mypy and the import layers (import-linter contracts in .importlinter)
 	$(BIN)/ruff check backend tests bench monitor_celery.py
 	$(BIN)/ruff format --check backend tests bench monitor_celery.py
 	DJANGO_DEBUG=true $(BIN)/mypy backend
+	cd backend && ../$(BIN)/lint-imports --config ../.importlinter
 
 format: setup  ## ruff format
 	$(BIN)/ruff format backend tests bench monitor_celery.py
