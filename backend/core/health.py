@@ -175,4 +175,3 @@ def broker_task_ids(queues: tuple[str, ...] = QUEUES) -> set[str]:
         if task_id:
             ids.add(str(task_id))
     return ids
-
