@@ -102,6 +102,7 @@ def fetch_creatives_task(
         )
 
     run = services.fetch_run_execute(fetch_run_id=fetch_run_id, task_id=task_id, on_page=on_page)
+    self.defer_while_leased(run)
     return _summary(run)
 
 
@@ -154,6 +155,7 @@ def process_watch_task(self: Any, watch_id: int, watch_run_id: int | None = None
     if watch_run_id is None:
         watch_run_id = watches.watch_run_for_task(watch_id=watch_id, task_id=self.request.id).pk
     run = watches.watch_run(watch_run_id=watch_run_id, task_id=self.request.id)
+    self.defer_while_leased(run)
     return {
         "watch_id": watch_id,
         "watch_run_id": run.pk,

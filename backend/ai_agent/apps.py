@@ -8,9 +8,9 @@ class AiAgentConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the worker_process_shutdown handler that closes this process's Chromium.
-        from . import screenshots  # noqa: F401
         from core.jobs import JobKind, job_register
 
+        from . import screenshots  # noqa: F401
         from .models import AdVariant
 
         # A variant saves its provider run id as soon as the provider names it, so a re-sent

@@ -74,4 +74,5 @@ def generate_ad_variant_async(
         self.progress({"variant_id": variant_id, "percent": percent, "stage": stage})
 
     variant = services.variant_generate(variant_id=variant_id, task_id=task_id, on_progress=on_progress)
+    self.defer_while_leased(variant)
     return _summary(variant)

@@ -2,7 +2,7 @@
 
 Everything configurable is read from the environment (a ``.env`` file at the repository root is
 honoured; real environment variables win) through :mod:`backend.env`, which fails loudly on bad
-values. The README's configuration table lists every variable read here.
+values. docs/configuration.md lists every variable read here.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
+from .brokers import celery_broker_options
 from .env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # backend/
@@ -45,6 +46,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "django_prometheus",
     "core",
     "accounts",
     "AdSpark",
@@ -53,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First and last: request counts and latencies by view (django-prometheus).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -60,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -120,15 +125,39 @@ CACHES = {
         "KEY_PREFIX": "adspark",
     }
 }
-# Seconds a message may stay unacknowledged before Redis hands it to another worker. It must
-# exceed the longest hard time limit and retry countdown (see backend/celery.py), or a running
-# task is delivered twice. Tests lower it to prove redelivery after a SIGKILL.
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200, minimum=1)
-}
 # Recycle prefork children now and then: Chromium and large JSON pages fragment memory.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 200, minimum=1)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# Brokers past one box (backend/brokers.py): rediss:// (TLS) and sentinel:// URLs.
+_broker_options = celery_broker_options(
+    broker_url=CELERY_BROKER_URL,
+    result_backend=CELERY_RESULT_BACKEND,
+    # Seconds a message may stay unacknowledged before Redis hands it to another worker. It must
+    # exceed the longest hard time limit and retry countdown (see backend/celery.py), or a
+    # running task is delivered twice. Tests lower it to prove redelivery after a SIGKILL.
+    broker_transport_options={"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 7200, minimum=1)},
+    # A result backend that is down must not hang a task for long: give up after 5 s.
+    result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
+    master_name=env_str("CELERY_SENTINEL_MASTER_NAME") or "mymaster",
+    sentinel_password=env_str("CELERY_SENTINEL_PASSWORD") or "",
+    ssl_cert_reqs=env_choice("CELERY_REDIS_SSL_CERT_REQS", "required", ("required", "optional", "none")),
+    ssl_ca_certs=env_str("CELERY_REDIS_SSL_CA_CERTS") or "",
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = _broker_options["broker_transport_options"]
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _broker_options["result_backend_transport_options"]
+CELERY_BROKER_USE_SSL = _broker_options["broker_use_ssl"]
+CELERY_REDIS_BACKEND_USE_SSL = _broker_options["redis_backend_use_ssl"]
+
+# --- Metrics (core.metrics) -----------------------------------------------------------------
+# Credentials for /metrics and the workers' metrics ports: a bearer token and/or user:password.
+# Neither set: open when DEBUG, switched off (404) otherwise.
+METRICS_TOKEN = env_str("METRICS_TOKEN") or ""
+METRICS_BASIC_AUTH = env_str("METRICS_BASIC_AUTH") or ""
+if METRICS_BASIC_AUTH and ":" not in METRICS_BASIC_AUTH:
+    raise ImproperlyConfigured("METRICS_BASIC_AUTH must be user:password")
+# Port on which each Celery worker serves its pool's task metrics (0: off). Prefork workers
+# also need PROMETHEUS_MULTIPROC_DIR (an empty directory of their own).
+WORKER_METRICS_PORT = env_int("CELERY_METRICS_PORT", 0, minimum=0)
 
 # --- Auth, API ------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -161,6 +190,8 @@ REST_FRAMEWORK = {
         "ai_variants": env_str("ADSPARK_AI_THROTTLE") or "10/minute",
     },
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+    # 503 JSON (not a 500 page) when Redis, the throttles' cache and the broker, is down.
+    "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
 }
 
 SPECTACULAR_SETTINGS = {

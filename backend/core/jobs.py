@@ -76,7 +76,7 @@ class JobKind:
     task_kwargs: Callable[[Any], dict[str, Any]]
     requeue_counter: str | None = None
     fail: Callable[[int, str], bool] | None = None
-    on_finish: Callable[[int], None] | None = None
+    on_finish: Callable[[int], object] | None = None
 
 
 _REGISTRY: dict[str, JobKind] = {}
@@ -324,6 +324,27 @@ def revoke_job(task_id: str, *, terminate: bool = False) -> Job | None:
             row.refresh_from_db()
             return row
     return None
+
+
+# --- publishing ------------------------------------------------------------------------------
+
+
+def publish_on_commit(send: Callable[[], object], *, what: str) -> None:
+    """Call ``send`` (which publishes a job's message) after the current transaction commits.
+
+    If the broker cannot be reached the error is logged, not raised: the job row is committed
+    and ``pending``, so the request that created it still succeeds (202) and the stuck-run
+    repair publishes it again once it has waited ``JOB_PENDING_REPUBLISH_SECONDS``
+    (:func:`jobs_unpublished`). ``what`` names the job in the log line.
+    """
+
+    def publish() -> None:
+        try:
+            send()
+        except Exception as exc:  # kombu OperationalError, redis ConnectionError, OSError …
+            logger.warning("%s not published (%s); the stuck-run repair will publish it again", what, exc)
+
+    transaction.on_commit(publish)
 
 
 # --- stuck and lost jobs ----------------------------------------------------------------------

@@ -31,7 +31,16 @@ from django.utils import timezone
 
 from backend.celery import app
 
-from .jobs import JobKind, job_fail_registered, job_kind, job_models, jobs_stuck, jobs_unpublished, lease_seconds
+from .heartbeat import BEAT_HEARTBEAT_INTERVAL
+from .jobs import (
+    JobKind,
+    job_fail_registered,
+    job_kind,
+    job_models,
+    jobs_stuck,
+    jobs_unpublished,
+    lease_seconds,
+)
 from .models import FINISHED_STATUSES, Job, JobStatus
 
 logger = logging.getLogger(__name__)
@@ -171,6 +180,12 @@ def old_runs_prune(*, now: dt.datetime | None = None, days: int = PRUNE_RUNS_DAY
 # name -> (task, schedule, options). ``expires`` (seconds) drops a tick that waited in the
 # queue past the next one, so a backlog never runs the dispatcher many times in a row.
 DEFAULT_PERIODIC_TASKS: dict[str, dict[str, Any]] = {
+    # Proves beat is alive to monitor_celery.py --check and /metrics (core.heartbeat).
+    "Beat heartbeat": {
+        "task": "core.tasks.beat_heartbeat_task",
+        "interval": (BEAT_HEARTBEAT_INTERVAL, "seconds"),
+        "expire_seconds": BEAT_HEARTBEAT_INTERVAL - 5,
+    },
     "Dispatch due watches": {
         "task": "AdSpark.tasks.process_all_active_watches_task",
         "interval": (1, "minutes"),

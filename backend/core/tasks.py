@@ -72,6 +72,7 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
     * Give-up: when the task fails for good (retries exhausted, time limit, an unexpected
       error), :meth:`on_failure` fails its job row (found by ``celery_task_id``) with a
       readable reason through the row's app (:func:`core.jobs.job_fail_registered`).
+    * A row another delivery holds: :meth:`defer_while_leased` (the task backs off).
     * A row deleted meanwhile (``ObjectDoesNotExist``) ends the task with one log line.
     * :meth:`progress` writes ``PROGRESS`` state to the result backend and never fails the task.
 
@@ -108,17 +109,60 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
             )
         )
 
-    def retry(self, *args: Any, exc: BaseException | None = None, countdown: float | None = None, **kwargs: Any) -> Any:
+    def retry(  # type: ignore[override]  # same parameters as Celery's Task.retry
+        self,
+        args: Any = None,
+        kwargs: Any = None,
+        exc: Exception | None = None,
+        throw: bool = True,
+        eta: Any = None,
+        countdown: float | None = None,
+        max_retries: int | None = None,
+        **options: Any,
+    ) -> Any:
+        """Celery's ``retry`` with the countdown raised to ``exc.retry_after`` when the error
+        names one (Retry-After), defaulting to :meth:`backoff`, and the wait noted on the row."""
         retry_after = getattr(exc, "retry_after", None)
-        if countdown is None:
+        if countdown is None and eta is None:
             countdown = self.backoff()
-        if retry_after is not None:
+        if retry_after is not None and countdown is not None:
             countdown = max(float(countdown), float(retry_after))
-        max_retries = kwargs.get("max_retries", self.max_retries)
-        if exc is not None and (max_retries is None or self.request.retries < max_retries):
+        limit = self.max_retries if max_retries is None else max_retries
+        if exc is not None and countdown is not None and (limit is None or self.request.retries < limit):
             self.note_retry(exc, countdown)
             logger.info("%s %s: %s; retrying in %.1f s", self.name, self.request.id, exc, countdown)
-        return super().retry(*args, exc=exc, countdown=countdown, **kwargs)
+        return super().retry(
+            args=args, kwargs=kwargs, exc=exc, throw=throw, eta=eta, countdown=countdown,
+            max_retries=max_retries, **options,
+        )
+
+    def defer_while_leased(self, row: Job) -> bool:
+        """If ``row`` is held by another delivery's live lease, send this task again for just
+        after that lease expires and return True (this delivery backs off, having done nothing).
+
+        The holder is alive, or it died moments ago: if it is alive the later copy finds the job
+        finished and ends; if it died the copy takes the job over as soon as the lease lapses,
+        without waiting for the stuck-run repair. The copy keeps the task id and arguments.
+        """
+        from django.utils import timezone
+
+        now = timezone.now()
+        if row.status != JobStatus.RUNNING or not row.lease_owner or row.lease_expires_at is None:
+            return False
+        if row.lease_expires_at <= now:
+            return False
+        countdown = (row.lease_expires_at - now).total_seconds() + 1.0
+        logger.info(
+            "%s %s: %s %s is held by %s; trying again in %.0f s",
+            self.name, self.request.id, type(row).__name__, row.pk, row.lease_owner, countdown,
+        )
+        self.apply_async(
+            args=tuple(self.request.args or ()),
+            kwargs=dict(self.request.kwargs or {}),
+            task_id=self.request.id,
+            countdown=countdown,
+        )
+        return True
 
     def note_retry(self, exc: BaseException, countdown: float) -> None:
         """Record on the job row that ``exc`` will be retried in ``countdown`` seconds (and count
@@ -139,7 +183,7 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
             return
         if isinstance(exc, SoftTimeLimitExceeded):
             reason = "Time limit exceeded; the run was stopped."
-        elif isinstance(exc, tuple(self.autoretry_for or ())):
+        elif isinstance(exc, tuple(getattr(self, "autoretry_for", ()) or ())):
             reason = f"Gave up after {self.request.retries + 1} attempts: {exc}"
         else:
             reason = f"Unexpected error: {type(exc).__name__}: {exc}"
@@ -168,3 +212,20 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
         from django.apps import apps
 
         return apps.get_model(self.job_model) if self.job_model else None  # type: ignore[return-value]
+
+
+@shared_task(bind=True, name="core.tasks.beat_heartbeat_task")
+def beat_heartbeat_task(self: Any) -> dict[str, Any]:
+    """Record celery beat's heartbeat in Redis (periodic, queue ``default``; core.heartbeat).
+
+    Returns ``{"sent_at", "ran_at", "hostname"}`` (Unix seconds): ``sent_at`` is when beat
+    published this tick (the ``adspark_sent_at`` message header).
+    """
+    from .heartbeat import beat_heartbeat_write
+    from .metrics import SENT_AT_HEADER
+
+    sent_at = self.request.get(SENT_AT_HEADER)
+    return beat_heartbeat_write(
+        sent_at=float(sent_at) if sent_at is not None else None,
+        hostname=self.request.hostname or socket.gethostname(),
+    )

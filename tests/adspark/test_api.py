@@ -26,7 +26,10 @@ def no_enqueue(monkeypatch):  # type: ignore[no-untyped-def]
     sent: list[dict] = []
     from AdSpark import tasks
 
-    monkeypatch.setattr(tasks.fetch_creatives_task, "apply_async", lambda **kw: sent.append(kw))
+    def record(args=None, kwargs=None, **options):  # type: ignore[no-untyped-def]  # a signature passes them positionally
+        sent.append({**({"kwargs": kwargs} if kwargs else {}), **options})
+
+    monkeypatch.setattr(tasks.fetch_creatives_task, "apply_async", record)
     return sent
 
 

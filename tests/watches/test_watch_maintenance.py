@@ -143,7 +143,7 @@ def test_migrate_created_the_default_schedule_and_the_command_is_idempotent() ->
     call_command("setup_periodic_tasks")
 
     # Then there are no duplicates and the admin's edit is kept; --reset restores the default
-    assert PeriodicTask.objects.filter(name__in=DEFAULT_PERIODIC_TASKS).count() == 4
+    assert PeriodicTask.objects.filter(name__in=DEFAULT_PERIODIC_TASKS).count() == len(DEFAULT_PERIODIC_TASKS)
     assert PeriodicTask.objects.get(name="Dispatch due watches").expire_seconds == 30
     call_command("setup_periodic_tasks", "--reset")
     assert PeriodicTask.objects.get(name="Dispatch due watches").expire_seconds == 55

@@ -23,6 +23,7 @@ from django.db import connection, transaction
 from django.db.models import DateTimeField, ExpressionWrapper, F, Value
 from django.utils import timezone
 
+from core.jobs import publish_on_commit
 from core.models import ACTIVE_STATUSES, JobStatus
 
 from ..models import Watch, WatchRun, WatchTrigger
@@ -57,7 +58,7 @@ def publish_watch_runs(runs: list[DispatchedRun]) -> None:
     """
     from backend.celery import app
 
-    from ..tasks import process_watch_task as task
+    task = app.tasks[WatchRun.TASK_NAME]  # by name: the tasks module imports this one
 
     amqp = app.amqp
     options = amqp.router.route({}, task.name, (0,), {}, task)  # type: ignore[arg-type]  # celery-types wants a class; Celery passes the instance
@@ -192,7 +193,7 @@ def watches_dispatch_due(
         with transaction.atomic():
             batch = claim(now, batch_size)
             if batch:
-                transaction.on_commit(functools.partial(publish, batch))
+                publish_on_commit(functools.partial(publish, batch), what=f"{len(batch)} watch runs")
         total += len(batch)
         if len(batch) < batch_size:
             break
@@ -224,7 +225,7 @@ def watch_run_create(*, watch: Watch, trigger: str = WatchTrigger.MANUAL, enqueu
         run = WatchRun.objects.create(watch=watch, trigger=trigger, celery_task_id=str(uuid.uuid4()))
         if enqueue:
             batch = [(watch.pk, run.pk, str(run.celery_task_id))]
-            transaction.on_commit(lambda: publish_watch_runs(batch))
+            publish_on_commit(lambda: publish_watch_runs(batch), what=f"watch run {run.pk}")
     return run
 
 
@@ -243,7 +244,7 @@ def watch_runs_create(*, watches: Iterable[Watch], trigger: str = WatchTrigger.M
         )
         batch = [(run.watch_id, run.pk, str(run.celery_task_id)) for run in runs]
         if batch:
-            transaction.on_commit(lambda: publish_watch_runs(batch))
+            publish_on_commit(lambda: publish_watch_runs(batch), what=f"{len(batch)} watch runs")
     return runs
 
 

@@ -15,13 +15,13 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from ..models import Watch
 from . import selectors
+from .dispatch import watch_run_create, watch_runs_create
 from .serializers import (
     TriggerAllSerializer,
     WatchNewCreativeSerializer,
     WatchRunSerializer,
     WatchSerializer,
 )
-from .dispatch import watch_run_create, watch_runs_create
 from .services import watch_create, watch_update
 
 _TriggerAllResponse = inline_serializer(
