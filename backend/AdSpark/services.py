@@ -513,7 +513,12 @@ def fetch_run_execute(
                 if searches_used >= budget:
                     stop_reason = StopReason.SEARCH_BUDGET
                     break
-                lease.renew()  # stops here if the run was cancelled or taken over
+                if ahead is None:
+                    # stops here if the run was cancelled or taken over, before a search is
+                    # spent; a prefetched page's search is spent already, and its checkpoint
+                    # UPDATE (lease holder only, in the page's transaction) renews the lease
+                    # and refuses a lost one, so no extra round trip and commit per page
+                    lease.renew()
                 try:
                     page, prepared = (
                         ahead.result() if ahead is not None else _page_fetch(client, query, token, vendor)
