@@ -59,12 +59,10 @@ lint: setup  ## ruff lint + format check, mypy and the import layers (import-lin
 format: setup  ## ruff format
 	$(BIN)/ruff format backend tests bench monitor_celery.py
 
-dev: setup  ## web, four workers, beat and Flower in one terminal (reload on change; Ctrl-C stops all)
+dev: setup  ## web, four workers, beat and Flower in one terminal (reload on change; Ctrl-C stops all, workers warm)
 	@grep -q '^FLOWER_BASIC_AUTH=' .env || { echo "FLOWER_BASIC_AUTH=dev:$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))')" >> .env; echo "Wrote a Flower login (FLOWER_BASIC_AUTH) to .env"; }
-	@$(BIN)/python -c "import redis, sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1).ping()" "$${CELERY_BROKER_URL:-redis://localhost:6379/0}" 2>/dev/null \
-	  || { mkdir -p var/redis && redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --dir var/redis --appendonly yes --maxmemory-policy noeviction && echo "Started redis-server on 127.0.0.1:6379 (append-only file in var/redis)"; }
 	cd backend && ../$(BIN)/python manage.py migrate --noinput
-	$(BIN)/honcho -f Procfile.dev start
+	$(BIN)/python celery_scripts/run_dev.py
 
 status: setup  ## Celery status: processes, workers per queue, queue depths, beat (exit 0/1/2)
 	celery_scripts/celery_status.sh

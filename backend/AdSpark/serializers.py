@@ -9,7 +9,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun
-from .queries import CREATIVE_FORMATS, PLATFORMS, FetchParamsError, normalize_fetch_params
+from .queries import (
+    CREATIVE_FORMATS,
+    MAX_NUM,
+    MAX_PAGES_LIMIT,
+    PLATFORMS,
+    FetchParamsError,
+    normalize_fetch_params,
+)
 
 
 class AdvertiserSerializer(serializers.ModelSerializer):
@@ -68,8 +75,8 @@ class FetchRequestSerializer(serializers.Serializer):
     start_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD")
     end_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD")
     political_ads = serializers.BooleanField(required=False, default=False)
-    num = serializers.IntegerField(required=False, min_value=1, max_value=100)
-    max_pages = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    num = serializers.IntegerField(required=False, min_value=1, max_value=MAX_NUM)
+    max_pages = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGES_LIMIT)
 
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "dict"):

@@ -4,7 +4,7 @@ This module is the one place where queue names, the routing table, per-task rate
 limits and retry bounds are decided (``TASKS`` below). Broker and result URLs come from Django
 settings (``CELERY_BROKER_URL`` / ``CELERY_RESULT_BACKEND``).
 
-Queues and the worker that serves each (see DESIGN.md and docker-compose.yml):
+Queues and the worker that serves each (see docs/architecture.md and docker-compose.yml):
 
 ============== ================================================ =========== ======
 queue          work                                             concurrency memory
@@ -122,6 +122,18 @@ def _task_annotations() -> dict[str, dict[str, Any]]:
     }
 
 
+def registered_task(task_name: str) -> Any:
+    """Return the task object registered as ``task_name``, importing the apps' task modules
+    first if this process has not yet (a web process only imports them on demand).
+
+    Services use it (or ``app.signature(name)``) to enqueue without importing a tasks module,
+    which imports the services. Raises KeyError for an unknown name.
+    """
+    if task_name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[task_name]
+
+
 def hard_time_limit(task_name: str) -> int:
     """Return the hard time limit (seconds) of ``task_name``; 3600 for tasks not in TASKS."""
     return int(TASKS.get(task_name, {}).get("time_limit", 3600))
@@ -144,11 +156,10 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],
     result_accept_content=["json"],
-    # Reliability: ack after the task ran, give the message back if the worker dies, and do
-    # not let one worker hoard long tasks (prefetch 1: every queue here has long tasks).
+    # Reliability: ack after the task ran, give the message back if the worker dies. The
+    # prefetch multiplier (1) comes from settings (CELERY_WORKER_PREFETCH_MULTIPLIER).
     task_acks_late=True,
     task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
     # Flower and monitor_celery.py read task events.
     worker_send_task_events=True,

@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from AdSpark.queries import CREATIVE_FORMATS, PLATFORMS
+from AdSpark.queries import CREATIVE_FORMATS, MAX_PAGES_LIMIT, PLATFORMS
 from AdSpark.serializers import AdvertiserSerializer, CreativeSerializer
 
 from .models import SearchHistoryEntry
@@ -78,7 +78,7 @@ class SearchQueryRequestSerializer(serializers.Serializer):
 
 
 class SearchFetchRequestSerializer(SearchQueryRequestSerializer):
-    max_pages = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    max_pages = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGES_LIMIT)
 
 
 class SaveAsWatchRequestSerializer(SearchQueryRequestSerializer):

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from core.urlsafety import UnsafeURLError
 
 from ..models import Watch, WatchRun
-from ..queries import CREATIVE_FORMATS, PLATFORMS, FetchParamsError
+from ..queries import CREATIVE_FORMATS, MAX_PAGES_LIMIT, MAX_TEXT_LENGTH, PLATFORMS, FetchParamsError
 from ..serializers import CreativeSerializer
 from .services import QUERY_FIELDS, watch_query_normalize, webhook_url_check
 
@@ -59,7 +59,7 @@ class WatchSerializer(serializers.ModelSerializer):
     advertiser_ids = serializers.JSONField(
         required=False, help_text="List (or comma-separated string) of AR ids."
     )
-    text = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    text = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH)
     region = serializers.CharField(
         required=False, allow_blank=True, help_text='ISO letters ("US") or geo code ("2840").'
     )
@@ -67,7 +67,7 @@ class WatchSerializer(serializers.ModelSerializer):
     creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
     start_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
     end_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
-    max_pages = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100)
+    max_pages = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_PAGES_LIMIT)
     interval_minutes = serializers.IntegerField(
         required=False, min_value=Watch.MIN_INTERVAL_MINUTES, max_value=Watch.MAX_INTERVAL_MINUTES
     )

@@ -395,6 +395,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/logout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description ``POST /api/auth/logout/`` → 204: revokes the token the request was made with. */
+        post: operations["auth_logout_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout/all/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description ``POST /api/auth/logout/all/`` → 204: revokes every token of the user (all devices). */
+        post: operations["auth_logout_all_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/me/": {
         parameters: {
             query?: never;
@@ -422,7 +456,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description ``POST /api/auth/register/`` → 201 ``{"user": {…}, "token": "…"}``; 400 with field errors. */
+        /**
+         * @description ``POST /api/auth/register/`` → 201 ``{"user": {…}, "token": "…", "expiry": "…"}`` (the
+         *     token as from ``/api/auth/token/``); 400 with field errors.
+         */
         post: operations["auth_register_create"];
         delete?: never;
         options?: never;
@@ -439,7 +476,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description ``POST /api/auth/token/`` with username and password → ``{"token": "…"}``. */
+        /**
+         * @description ``POST /api/auth/token/`` with username and password → ``{"token": "…", "expiry": "…"}``.
+         *
+         *     ``400`` with field errors for wrong credentials; ``429`` with ``Retry-After`` (seconds) once
+         *     the client IP or the username is over its rate (:mod:`accounts.throttles`). Every call
+         *     issues a new token (one per device); ``expiry`` is ISO-8601, null if tokens never expire.
+         */
         post: operations["auth_token_create"];
         delete?: never;
         options?: never;
@@ -1006,6 +1049,11 @@ export interface components {
         RegisterResponse: {
             user: components["schemas"]["Me"];
             token: string;
+            /**
+             * Format: date-time
+             * @description When the token stops working (null: never).
+             */
+            expiry: string | null;
         };
         /** @description Body of ``POST /api/search/save-as-watch/``; watch settings are optional. */
         SaveAsWatchRequestRequest: {
@@ -1119,9 +1167,10 @@ export interface components {
          *     * `running` - Running
          *     * `succeeded` - Succeeded
          *     * `failed` - Failed
+         *     * `cancelled` - Cancelled
          * @enum {string}
          */
-        StatusEnum: "pending" | "running" | "succeeded" | "failed";
+        StatusEnum: "pending" | "running" | "succeeded" | "failed" | "cancelled";
         /**
          * @description * `last_page` - Last page reached
          *     * `max_pages` - Page limit reached
@@ -1146,6 +1195,11 @@ export interface components {
         };
         TokenResponse: {
             token: string;
+            /**
+             * Format: date-time
+             * @description When the token stops working (null: never).
+             */
+            expiry: string | null;
         };
         /** @description Body of ``POST /api/adspark/watches/trigger_all/``; ``all_users`` needs staff. */
         TriggerAllRequest: {
@@ -1506,6 +1560,14 @@ export interface operations {
                 page_size?: number;
                 /** @description A search term. */
                 search?: string;
+                /**
+                 * @description * `pending` - Pending
+                 *     * `running` - Running
+                 *     * `succeeded` - Succeeded
+                 *     * `failed` - Failed
+                 *     * `cancelled` - Cancelled
+                 */
+                status?: "cancelled" | "failed" | "pending" | "running" | "succeeded";
             };
             header?: never;
             path?: never;
@@ -1528,7 +1590,8 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                id: string;
+                /** @description A unique integer value identifying this fetch run. */
+                id: number;
             };
             cookie?: never;
         };
@@ -1547,6 +1610,7 @@ export interface operations {
     adspark_watches_list: {
         parameters: {
             query?: {
+                is_active?: boolean;
                 /** @description Which field to use when ordering the results. */
                 ordering?: string;
                 /** @description A page number within the paginated result set. */
@@ -1824,8 +1888,9 @@ export interface operations {
                  *     * `running` - Running
                  *     * `succeeded` - Succeeded
                  *     * `failed` - Failed
+                 *     * `cancelled` - Cancelled
                  */
-                status?: "failed" | "pending" | "running" | "succeeded";
+                status?: "cancelled" | "failed" | "pending" | "running" | "succeeded";
             };
             header?: never;
             path?: never;
@@ -2003,6 +2068,56 @@ export interface operations {
             };
         };
     };
+    auth_logout_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    auth_logout_all_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
     auth_me_retrieve: {
         parameters: {
             query?: never;
@@ -2081,9 +2196,9 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/json": components["schemas"]["AuthTokenRequest"];
                 "application/x-www-form-urlencoded": components["schemas"]["AuthTokenRequest"];
                 "multipart/form-data": components["schemas"]["AuthTokenRequest"];
-                "application/json": components["schemas"]["AuthTokenRequest"];
             };
         };
         responses: {
@@ -2094,6 +2209,20 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
+            };
+            /** @description Wrong or missing credentials (field errors) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Too many attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };
