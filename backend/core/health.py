@@ -11,6 +11,8 @@ from django.db import connection
 
 from backend.celery import QUEUES, app
 
+from .redaction import redact
+
 
 def check_database() -> dict[str, Any]:
     """``{"ok": bool, "latency_ms": float, "error"?: str}`` for ``SELECT 1`` on the default DB."""
@@ -20,7 +22,7 @@ def check_database() -> dict[str, Any]:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any driver error means "down"
-        return {"ok": False, "error": str(exc)[:300]}
+        return {"ok": False, "error": redact(str(exc))[:300]}
     return {
         "ok": True,
         "vendor": connection.vendor,
@@ -37,7 +39,7 @@ def check_redis(url: str | None = None) -> dict[str, Any]:
         )
         client.ping()
     except redis.RedisError as exc:
-        return {"ok": False, "error": str(exc)[:300]}
+        return {"ok": False, "error": redact(str(exc))[:300]}
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
