@@ -134,7 +134,7 @@ class SerpApiClient:
                 raise SerpApiTransientError(f"The SerpApi rate limiter (Redis) is unavailable: {exc}") from None
         try:
             result = self._client.search(dict(params))
-        except serpapi.TimeoutError as exc:
+        except serpapi.TimeoutError:
             raise SerpApiTransientError(f"SerpApi timed out after {self.timeout:g} s.") from None
         except serpapi.HTTPConnectionError as exc:
             raise SerpApiTransientError(f"Cannot reach SerpApi at {self.base_url}: {exc}") from None
