@@ -5,6 +5,8 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
+from core.filters import UTCDateTimeFilter
+
 from .models import Advertiser, Creative, CreativeFormat
 from .queries import PLATFORMS
 from .regions import UnknownRegionError, normalize_region
@@ -25,8 +27,8 @@ class CreativeFilter(django_filters.FilterSet):
     creative_format = django_filters.ChoiceFilter(field_name="format", choices=CreativeFormat.choices)
     region = django_filters.CharFilter(method="filter_region")
     platform = django_filters.ChoiceFilter(choices=[(p, p) for p in PLATFORMS], method="filter_platform")
-    shown_after = django_filters.IsoDateTimeFilter(field_name="last_shown", lookup_expr="gte")
-    shown_before = django_filters.IsoDateTimeFilter(field_name="first_shown", lookup_expr="lte")
+    shown_after = UTCDateTimeFilter(field_name="last_shown", lookup_expr="gte")
+    shown_before = UTCDateTimeFilter(field_name="first_shown", lookup_expr="lte")
     target_domain = django_filters.CharFilter(field_name="target_domain", lookup_expr="iexact")
 
     class Meta:

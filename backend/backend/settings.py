@@ -60,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Innermost, so it sees every error a view or DRF answers; see core/middleware.py.
+    "core.middleware.APIJSONErrorMiddleware",
 ]
 
 ROOT_URLCONF = "backend.urls"
@@ -113,13 +115,23 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "redis://localhost:6379/0"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or "redis://localhost:6379/1"
 # Shared state that must hold across all workers (the SerpApi rate limit, throttles).
 REDIS_URL = env_str("REDIS_URL") or "redis://localhost:6379/2"
+# django-redis with IGNORE_EXCEPTIONS: when Redis is unreachable a cache read misses and a
+# write is dropped instead of raising, so sign-in, registration and reads keep working (DRF's
+# throttles then let requests through until Redis is back; each miss is logged). Timeouts of
+# 1 s keep a blackholed Redis from holding requests.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "adspark",
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+        },
     }
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # Seconds a message may stay unacknowledged before Redis hands it to another worker. It must
 # exceed the longest hard time limit and retry countdown (see backend/celery.py), or a running
 # task is delivered twice. Tests lower it to prove redelivery after a SIGKILL.
@@ -149,6 +161,12 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
+    ],
+    # JSON bodies nested deeper than core.parsers.MAX_JSON_DEPTH are a 400.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
