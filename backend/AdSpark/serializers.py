@@ -8,8 +8,10 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Advertiser, Creative, CreativeDetails, FetchRun
-from .queries import CREATIVE_FORMATS, PLATFORMS, FetchParamsError, normalize_fetch_params
+from core.text import CleanCharField
+
+from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
+from .queries import CREATIVE_FORMATS, MAX_TEXT_LENGTH, PLATFORMS, FetchParamsError, normalize_fetch_params
 
 
 class AdvertiserSerializer(serializers.ModelSerializer):
@@ -61,7 +63,9 @@ class FetchRequestSerializer(serializers.Serializer):
         required=False, allow_blank=True,
         help_text="Comma-separated advertiser ids (AR + 20 digits).",
     )
-    text = serializers.CharField(required=False, allow_blank=True, help_text="Free text or a domain.")
+    text = CleanCharField(
+        required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH, help_text="Free text or a domain."
+    )
     region = serializers.CharField(required=False, allow_blank=True, help_text='ISO letters ("US") or a geo code ("2840").')
     platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
     creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
@@ -88,6 +92,8 @@ class FetchRequestSerializer(serializers.Serializer):
 
 class FetchRunSerializer(serializers.ModelSerializer):
     task_id = serializers.CharField(source="celery_task_id", read_only=True)
+    # "" until the run stops paginating; the schema says so (a model field's blank is not shown).
+    stop_reason = serializers.ChoiceField(choices=StopReason.choices, allow_blank=True, read_only=True)
     status_url = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
 

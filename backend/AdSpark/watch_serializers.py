@@ -7,10 +7,11 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.text import CleanCharField
 from core.urlsafety import UnsafeURLError
 
 from .models import Watch, WatchRun
-from .queries import CREATIVE_FORMATS, PLATFORMS, FetchParamsError
+from .queries import CREATIVE_FORMATS, MAX_TEXT_LENGTH, PLATFORMS, FetchParamsError
 from .serializers import CreativeSerializer
 from .watches import QUERY_FIELDS, watch_query_normalize, webhook_url_check
 
@@ -59,7 +60,7 @@ class WatchSerializer(serializers.ModelSerializer):
     advertiser_ids = serializers.JSONField(
         required=False, help_text="List (or comma-separated string) of AR ids."
     )
-    text = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    text = CleanCharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH)
     region = serializers.CharField(
         required=False, allow_blank=True, help_text='ISO letters ("US") or geo code ("2840").'
     )
@@ -73,7 +74,7 @@ class WatchSerializer(serializers.ModelSerializer):
     )
     webhook_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
     webhook_secret = serializers.CharField(required=False, allow_blank=True, max_length=128, min_length=16)
-    last_run = WatchRunSerializer(read_only=True)
+    last_run = WatchRunSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Watch

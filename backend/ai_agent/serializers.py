@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from AdSpark.models import Creative
+from core.text import CleanCharField, echo
 
 from .models import AdVariant, Provider
 from .providers import provider_configured
@@ -23,7 +24,8 @@ class VariantCreateSerializer(serializers.Serializer):
     """Body of ``POST /api/ai/variants/``; ``Idempotency-Key`` is a header, not a field."""
 
     creative = serializers.CharField(max_length=32, help_text="The creative's ad_creative_id (CR…).")
-    prompt = serializers.CharField(
+    prompt = CleanCharField(
+        multiline=True,
         trim_whitespace=False,
         allow_blank=True,
         help_text="What the variant should say or change (3-1000 characters).",
@@ -37,7 +39,7 @@ class VariantCreateSerializer(serializers.Serializer):
     def validate_creative(self, value: str) -> Creative:
         creative = Creative.objects.select_related("advertiser").filter(pk=value.strip()).first()
         if creative is None:
-            raise serializers.ValidationError(f"Unknown creative {value!r}.")
+            raise serializers.ValidationError(f"Unknown creative {echo(value)}.")
         return creative
 
     def validate_prompt(self, value: str) -> str:

@@ -171,6 +171,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's, with error messages cut to a bounded length (no 2 MB value echoed back).
+    "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         # Enqueue endpoints: each fetch can spend SerpApi searches.
         "fetch": env_str("ADSPARK_FETCH_THROTTLE") or "30/minute",

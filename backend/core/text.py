@@ -1,0 +1,72 @@
+"""User-typed text: the one set of rules for what a query, a name or a prompt may contain.
+
+:func:`text_clean` normalises to Unicode NFC and refuses what no one types on purpose and
+what can disguise text: control characters (other than tab and line breaks where allowed) and
+the bidirectional embedding/override/isolate characters (U+202A-U+202E, U+2066-U+2069, the
+"Trojan Source" characters). Text made only of invisible characters (zero-width spaces and
+joiners, word joiners, BOMs) counts as empty. :func:`echo` shortens a value quoted back in an
+error message.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Any
+
+from rest_framework import serializers
+
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+LINE_CONTROLS = frozenset("\t\n\r")
+# Longest part of a user's value quoted back in an error (characters).
+ECHO_LIMIT = 40
+
+
+def echo(value: Any, *, limit: int = ECHO_LIMIT) -> str:
+    """``repr(value)``, cut to ``limit`` characters of the value with ``…`` when longer."""
+    text = value if isinstance(value, str) else str(value)
+    return repr(text[:limit]) + ("…" if len(text) > limit else "")
+
+
+def is_invisible(text: str) -> bool:
+    """True when ``text`` has no visible character: only whitespace and format characters (Cf)."""
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in text)
+
+
+def text_clean(value: Any, *, multiline: bool = False) -> str:
+    """Return ``value`` NFC-normalised and stripped; ``""`` when it has no visible character.
+
+    ``multiline`` allows line breaks and tabs inside the text (prompts); otherwise they are
+    refused like every other control character.
+
+    Raises:
+        ValueError: ``value`` is not a string, or holds a control or bidirectional character
+            (the message names its code point).
+    """
+    if not isinstance(value, str):
+        raise ValueError("Must be a string.")
+    text = unicodedata.normalize("NFC", value)
+    for char in text:
+        if char in BIDI_CONTROLS:
+            raise ValueError(f"Contains a bidirectional control character (U+{ord(char):04X}); remove it.")
+        if unicodedata.category(char) == "Cc" and not (multiline and char in LINE_CONTROLS):
+            raise ValueError(f"Contains a control character (U+{ord(char):04X}); remove it.")
+    return "" if is_invisible(text) else text.strip()
+
+
+class CleanCharField(serializers.CharField):
+    """A ``CharField`` held to :func:`text_clean`: strings only (a number is not coerced),
+    NFC, no control or bidirectional characters; invisible-only text is blank."""
+
+    def __init__(self, *, multiline: bool = False, **kwargs: Any):
+        self.multiline = multiline
+        super().__init__(**kwargs)
+
+    def run_validation(self, data: Any = serializers.empty) -> Any:
+        if data is not serializers.empty and data is not None:
+            if not isinstance(data, str):
+                self.fail("invalid")
+            try:
+                data = text_clean(data, multiline=self.multiline)
+            except ValueError as exc:
+                raise serializers.ValidationError(str(exc)) from exc
+        return super().run_validation(data)
