@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
-from core.text import CleanCharField
+from core.text import ASCIIIntegerField, CleanCharField
 from core.urlsafety import UnsafeURLError
 
 from .models import Watch, WatchRun
@@ -68,8 +68,8 @@ class WatchSerializer(serializers.ModelSerializer):
     creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
     start_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
     end_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
-    max_pages = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=100)
-    interval_minutes = serializers.IntegerField(
+    max_pages = ASCIIIntegerField(required=False, allow_null=True, min_value=1, max_value=100)
+    interval_minutes = ASCIIIntegerField(
         required=False, min_value=Watch.MIN_INTERVAL_MINUTES, max_value=Watch.MAX_INTERVAL_MINUTES
     )
     webhook_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)

@@ -10,6 +10,7 @@ error message.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -70,3 +71,13 @@ class CleanCharField(serializers.CharField):
             except ValueError as exc:
                 raise serializers.ValidationError(str(exc)) from exc
         return super().run_validation(data)
+
+
+class ASCIIIntegerField(serializers.IntegerField):
+    """DRF's ``IntegerField``, but a string must be ASCII digits (``"12"``, not ``"١٢"``:
+    Python's ``int()`` reads every script's digits)."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and not re.fullmatch(r"\s*[+-]?[0-9]+\s*", data):
+            self.fail("invalid")
+        return super().to_internal_value(data)
