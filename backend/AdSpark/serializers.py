@@ -91,7 +91,7 @@ class FetchRequestSerializer(serializers.Serializer):
 
 
 class FetchRunSerializer(serializers.ModelSerializer):
-    task_id = serializers.CharField(source="celery_task_id", read_only=True)
+    task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
     # "" until the run stops paginating; the schema says so (a model field's blank is not shown).
     stop_reason = serializers.ChoiceField(choices=StopReason.choices, allow_blank=True, read_only=True)
     status_url = serializers.SerializerMethodField()

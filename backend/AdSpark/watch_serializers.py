@@ -19,7 +19,7 @@ from .watches import QUERY_FIELDS, watch_query_normalize, webhook_url_check
 class WatchRunSerializer(serializers.ModelSerializer):
     """A watch run; ``status_url`` is ``/api/tasks/{task_id}/`` (the job row and Celery state)."""
 
-    task_id = serializers.CharField(source="celery_task_id", read_only=True)
+    task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
     status_url = serializers.SerializerMethodField()
 
     class Meta:

@@ -61,7 +61,7 @@ class VariantRatingSerializer(serializers.Serializer):
 
 
 class AdVariantSerializer(serializers.ModelSerializer):
-    task_id = serializers.CharField(source="celery_task_id", read_only=True)
+    task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
     status_url = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     generated_by = serializers.SerializerMethodField(help_text='"ai" or "template" (a layout, not AI).')
