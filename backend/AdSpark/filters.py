@@ -5,7 +5,7 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
-from core.filters import UTCDateTimeFilter
+from core.filters import FilterSet, UTCDateTimeFilter
 
 from .models import Advertiser, Creative, CreativeFormat
 from .queries import PLATFORMS
@@ -13,7 +13,7 @@ from .regions import UnknownRegionError, normalize_region
 from .selectors import creatives_in_json_list
 
 
-class CreativeFilter(django_filters.FilterSet):
+class CreativeFilter(FilterSet):
     """``?advertiser_id=AR…&creative_format=text&region=US&platform=SEARCH&shown_after=…&shown_before=…``.
 
     The format filter is ``creative_format`` (SerpApi's name): DRF reserves ``?format=`` for
@@ -48,7 +48,7 @@ class CreativeFilter(django_filters.FilterSet):
         return creatives_in_json_list(queryset, "platforms", value)
 
 
-class AdvertiserFilter(django_filters.FilterSet):
+class AdvertiserFilter(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:

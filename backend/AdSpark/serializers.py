@@ -8,7 +8,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.text import ASCIIIntegerField, CleanCharField
+from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
 from .queries import CREATIVE_FORMATS, MAX_TEXT_LENGTH, PLATFORMS, FetchParamsError, normalize_fetch_params
@@ -71,7 +71,7 @@ class FetchRequestSerializer(serializers.Serializer):
     creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
     start_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD")
     end_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD")
-    political_ads = serializers.BooleanField(required=False, default=False)
+    political_ads = StrictBooleanField(required=False, default=False)
     num = ASCIIIntegerField(required=False, min_value=1, max_value=100)
     max_pages = ASCIIIntegerField(required=False, min_value=1, max_value=100)
 

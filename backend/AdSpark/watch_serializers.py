@@ -7,7 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
-from core.text import ASCIIIntegerField, CleanCharField
+from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField, StrictModelSerializer
 from core.urlsafety import UnsafeURLError
 
 from .models import Watch, WatchRun
@@ -51,7 +51,7 @@ class WatchRunSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request and url else url
 
 
-class WatchSerializer(serializers.ModelSerializer):
+class WatchSerializer(StrictModelSerializer):
     """A watch: its query (validated exactly like ``POST /api/adspark/fetch/``), schedule and
     notification settings. ``advertiser_ids`` accepts a list or a comma-separated string;
     ``region`` ISO letters or a geo code (stored as the geo code). ``webhook_secret`` is
@@ -139,4 +139,4 @@ class WatchNewCreativeSerializer(CreativeSerializer):
 class TriggerAllSerializer(serializers.Serializer):
     """Body of ``POST /api/adspark/watches/trigger_all/``; ``all_users`` needs staff."""
 
-    all_users = serializers.BooleanField(required=False, default=False)
+    all_users = StrictBooleanField(required=False, default=False)

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from AdSpark.regions import UnknownRegionError, normalize_region
+from core.text import StrictModelSerializer
 
 from .models import UserSettings
 
@@ -34,7 +35,7 @@ class RegisterSerializer(serializers.Serializer):
         return attrs
 
 
-class UserSettingsSerializer(serializers.ModelSerializer):
+class UserSettingsSerializer(StrictModelSerializer):
     class Meta:
         model = UserSettings
         fields = ["default_region", "email_alerts"]

@@ -5,7 +5,8 @@ what can disguise text: control characters (other than tab and line breaks where
 the bidirectional embedding/override/isolate characters (U+202A-U+202E, U+2066-U+2069, the
 "Trojan Source" characters). Text made only of invisible characters (zero-width spaces and
 joiners, word joiners, BOMs) counts as empty. :func:`echo` shortens a value quoted back in an
-error message.
+error message. The DRF fields here apply the rules to request bodies (and refuse the type
+coercions DRF does by default: a number for a string, ``0`` for a boolean).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 import unicodedata
 from typing import Any
 
+from django.db import models
 from rest_framework import serializers
 
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
@@ -81,3 +83,25 @@ class ASCIIIntegerField(serializers.IntegerField):
         if isinstance(data, str) and not re.fullmatch(r"\s*[+-]?[0-9]+\s*", data):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A JSON ``true`` or ``false``; DRF's ``BooleanField`` also takes ``0``, ``"yes"``, ``"on"``…,
+    which the schema (``type: boolean``) does not allow."""
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        self.fail("invalid", input=echo(data))
+
+
+class StrictModelSerializer(serializers.ModelSerializer):
+    """A ``ModelSerializer`` whose model booleans are :class:`StrictBooleanField` and whose
+    model text fields are :class:`CleanCharField`."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: StrictBooleanField,
+        models.CharField: CleanCharField,
+        models.TextField: CleanCharField,
+    }
