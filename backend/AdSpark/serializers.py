@@ -59,18 +59,18 @@ class CreativeDetailSerializer(CreativeSerializer):
 class FetchRequestSerializer(serializers.Serializer):
     """Body of ``POST /api/adspark/fetch/``; validated by :func:`normalize_fetch_params`."""
 
-    advertiser_ids = serializers.CharField(
+    advertiser_ids = CleanCharField(
         required=False, allow_blank=True,
         help_text="Comma-separated advertiser ids (AR + 20 digits).",
     )
     text = CleanCharField(
         required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH, help_text="Free text or a domain."
     )
-    region = serializers.CharField(required=False, allow_blank=True, help_text='ISO letters ("US") or a geo code ("2840").')
+    region = CleanCharField(required=False, allow_blank=True, help_text='ISO letters ("US") or a geo code ("2840").')
     platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
     creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
-    start_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD")
-    end_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD")
+    start_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD")
+    end_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD")
     political_ads = StrictBooleanField(required=False, default=False)
     num = ASCIIIntegerField(required=False, min_value=1, max_value=100)
     max_pages = ASCIIIntegerField(required=False, min_value=1, max_value=100)

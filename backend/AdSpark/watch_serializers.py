@@ -61,19 +61,19 @@ class WatchSerializer(StrictModelSerializer):
         required=False, help_text="List (or comma-separated string) of AR ids."
     )
     text = CleanCharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH)
-    region = serializers.CharField(
+    region = CleanCharField(
         required=False, allow_blank=True, help_text='ISO letters ("US") or geo code ("2840").'
     )
     platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
     creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
-    start_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
-    end_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
+    start_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
+    end_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
     max_pages = ASCIIIntegerField(required=False, allow_null=True, min_value=1, max_value=100)
     interval_minutes = ASCIIIntegerField(
         required=False, min_value=Watch.MIN_INTERVAL_MINUTES, max_value=Watch.MAX_INTERVAL_MINUTES
     )
     webhook_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
-    webhook_secret = serializers.CharField(required=False, allow_blank=True, max_length=128, min_length=16)
+    webhook_secret = CleanCharField(required=False, allow_blank=True, max_length=128, min_length=16)
     last_run = WatchRunSerializer(read_only=True, allow_null=True)
 
     class Meta:

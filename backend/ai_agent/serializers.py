@@ -23,7 +23,7 @@ def _absolute(request: Any, url: str) -> str:
 class VariantCreateSerializer(serializers.Serializer):
     """Body of ``POST /api/ai/variants/``; ``Idempotency-Key`` is a header, not a field."""
 
-    creative = serializers.CharField(max_length=32, help_text="The creative's ad_creative_id (CR…).")
+    creative = CleanCharField(max_length=32, help_text="The creative's ad_creative_id (CR…).")
     prompt = CleanCharField(
         multiline=True,
         trim_whitespace=False,
@@ -57,7 +57,7 @@ class VariantCreateSerializer(serializers.Serializer):
 
 class VariantRatingSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    comment = CleanCharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class AdVariantSerializer(serializers.ModelSerializer):

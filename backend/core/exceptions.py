@@ -26,8 +26,12 @@ def _bounded(value: Any) -> Any:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler; then every message string is cut to :data:`MAX_MESSAGE_LENGTH`."""
+    """DRF's handler; the body is always an object and every message is cut to
+    :data:`MAX_MESSAGE_LENGTH` characters."""
     response = drf_exception_handler(exc, context)
     if response is not None:
-        response.data = _bounded(response.data)
+        # A ValidationError raised with a list (a filter, a hand-raised one) is not about one
+        # field: give it the shape of every other error body, an object.
+        data = {"non_field_errors": response.data} if isinstance(response.data, list) else response.data
+        response.data = _bounded(data)
     return response

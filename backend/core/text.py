@@ -60,14 +60,17 @@ class CleanCharField(serializers.CharField):
     """A ``CharField`` held to :func:`text_clean`: strings only (a number is not coerced),
     NFC, no control or bidirectional characters; invisible-only text is blank."""
 
-    def __init__(self, *, multiline: bool = False, **kwargs: Any):
+    def __init__(self, *, multiline: bool = False, clean: bool = True, **kwargs: Any):
         self.multiline = multiline
+        self.clean = clean  # False: only refuse non-strings (passwords are taken as typed)
         super().__init__(**kwargs)
 
     def run_validation(self, data: Any = serializers.empty) -> Any:
         if data is not serializers.empty and data is not None:
             if not isinstance(data, str):
                 self.fail("invalid")
+            if not self.clean:
+                return super().run_validation(data)
             try:
                 data = text_clean(data, multiline=self.multiline)
             except ValueError as exc:

@@ -65,7 +65,7 @@ class SearchQueryRequestSerializer(serializers.Serializer):
     q = CleanCharField(
         max_length=MAX_Q_LENGTH, help_text="Advertiser ids (AR…), a name, keyword or domain."
     )
-    region = serializers.CharField(
+    region = CleanCharField(
         required=False, allow_blank=True, help_text='ISO letters ("US") or a geo code ("2840").'
     )
     platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
@@ -86,12 +86,12 @@ class SearchFetchRequestSerializer(SearchQueryRequestSerializer):
 class SaveAsWatchRequestSerializer(SearchQueryRequestSerializer):
     """Body of ``POST /api/search/save-as-watch/``; watch settings are optional."""
 
-    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
+    name = CleanCharField(required=False, allow_blank=True, max_length=200)
     interval_minutes = ASCIIIntegerField(
         required=False, min_value=Watch.MIN_INTERVAL_MINUTES, max_value=Watch.MAX_INTERVAL_MINUTES
     )
     notify_email = StrictBooleanField(required=False)
-    webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    webhook_url = CleanCharField(required=False, allow_blank=True, max_length=2000)
     alert_on_first_run = StrictBooleanField(required=False)
 
     WATCH_FIELDS = ("interval_minutes", "notify_email", "webhook_url", "alert_on_first_run")
