@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | sha1sum | cut -c1-12)
 
-.PHONY: help setup demo test lint format typecheck schema dev status worker beat flower migrate clean
+.PHONY: help setup demo test lint format typecheck schema dev status worker beat flower migrate clean validate-deploy
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -22,20 +22,36 @@ $(STAMP): requirements.txt requirements-dev.txt
 	@echo "DJANGO_DEBUG=true" > .env
 	@echo "Wrote .env (DJANGO_DEBUG=true for local use; see .env.example for every variable)"
 
-setup: $(STAMP) .env  ## virtualenv, dependencies, .env
+# What `make setup` provides besides Python packages (core.toolchain): `demo` the browser;
+# `test` also docker-compose, systemd-analyze and psql. `make test` sets it for its own setup.
+SETUP_FOR ?= demo
+
+setup: $(STAMP) .env  ## virtualenv, dependencies, .env, a browser (and for `make test` the tools the tests use)
+	@cd backend && ../$(BIN)/python -m core.toolchain --for $(SETUP_FOR)
 
 demo: setup  ## the main job: a real fetch of recorded SerpApi data through the queues
 	cd backend && ../$(BIN)/python -m local_services.demo
 
-test: setup  ## lint, types, migrations check, frontend checks and build, the whole test suite
+test: SETUP_FOR = test
+test: setup  ## ruff lint + format check, mypy, migrations check, frontend checks and build, the whole test suite
 	$(BIN)/ruff check backend tests bench monitor_celery.py
+	$(BIN)/ruff format --check backend tests bench monitor_celery.py
 	DJANGO_DEBUG=true $(BIN)/mypy backend
 	cd backend && DJANGO_DEBUG=true ../$(BIN)/python manage.py makemigrations --check --dry-run
 	cd frontend && npm ci --no-audit --no-fund && npm run lint && npm run typecheck && npm test && npm run check:api && npm run build
+	$(MAKE) --no-print-directory validate-deploy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: setup  ## ruff lint and mypy
+# Offline: kubectl's built-in kustomize renders, kubernetes-validate checks the core kinds with the
+# schemas it bundles. The test suite (tests/ops/test_k8s.py, test_monitoring.py, test_compose.py)
+# also checks the KEDA objects against the vendored CRDs, the dashboard and both compose files.
+validate-deploy: setup  ## validate deploy/k8s with kustomize + kubernetes-validate (core kinds, strict)
+	set -o pipefail; for overlay in deploy/k8s/base deploy/k8s/overlays/*/; do \
+	  kubectl kustomize $$overlay | $(BIN)/kubernetes-validate --strict --quiet --no-warn - || exit 1; done
+
+lint: setup  ## ruff lint + format check and mypy
 	$(BIN)/ruff check backend tests bench monitor_celery.py
+	$(BIN)/ruff format --check backend tests bench monitor_celery.py
 	DJANGO_DEBUG=true $(BIN)/mypy backend
 
 format: setup  ## ruff format

@@ -10,8 +10,9 @@ Modes (exactly one; ``--check`` is the default)::
 
 ``--check`` looks at: Redis (the broker) and the database; that each of the four queues has a
 consuming worker; a probe task (``core.tasks.probe_task``, which does nothing) sent to each
-queue and its round-trip latency; the age of celery beat's last tick (django-celery-beat's
-``PeriodicTask.last_run_at``); queue depths and the oldest waiting message; job rows stuck in
+queue and its round-trip latency; the age of celery beat's last heartbeat (a Redis key written
+by the periodic ``core.tasks.beat_heartbeat_task``, core.heartbeat); queue depths and the
+oldest waiting message; job rows stuck in
 ``running``. It never sends a task that spends SerpApi searches or AI money.
 
 Exit codes of ``--check``: 0 healthy, 1 degraded (something needs attention, work still
@@ -33,7 +34,7 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -45,9 +46,6 @@ EXIT_DEGRADED = 1
 EXIT_DOWN = 2
 EXIT_INTERRUPTED = 130
 
-# django-celery-beat writes last_run_at back to the database every ``sync_every`` seconds
-# (celery.beat.Scheduler.sync_every = 180), so a healthy beat's last tick can look that old.
-BEAT_SYNC_LAG = 180.0
 # Grace (seconds) added to a task's hard time limit before a `running` row counts as stuck:
 # after the hard limit the worker has killed the task, so nobody will finish the row.
 STUCK_GRACE = 60.0
@@ -214,62 +212,43 @@ def send_probes(queues: Iterable[str], *, timeout: float) -> dict[str, dict[str,
 
 
 def beat_report(*, max_age: float | None = None) -> dict[str, Any]:
-    """How recently celery beat ran a periodic task (django-celery-beat tables).
+    """How recently celery beat sent its heartbeat tick (core.heartbeat: a Redis key written by
+    the periodic ``core.tasks.beat_heartbeat_task``).
 
     Returns ``{"ok": bool, "state": "idle" | "ok" | "waiting" | "stale" | "never",
     "enabled_tasks": int, "last_tick": ISO | None, "age_seconds": float | None,
-    "max_age_seconds": float}``. ``idle``: no enabled periodic task, so beat has nothing to do.
-    ``max_age`` defaults to the shortest enabled interval plus the scheduler's write-back lag.
+    "max_age_seconds": float}``. ``idle``: no enabled periodic task, so beat has nothing to do;
+    ``waiting``: no heartbeat yet but the schedule changed less than ``max_age`` ago.
+    ``max_age`` defaults to ``core.heartbeat.BEAT_HEARTBEAT_MAX_AGE`` (three intervals).
     """
-    from django.db.models import Max, Min
+    from django.db.models import Min
     from django_celery_beat.models import PeriodicTask
+
+    from core.heartbeat import BEAT_HEARTBEAT_MAX_AGE, beat_heartbeat_read
 
     enabled = PeriodicTask.objects.filter(enabled=True)
     count = enabled.count()
-    if count == 0:
-        return {
-            "ok": True,
-            "state": "idle",
-            "enabled_tasks": 0,
-            "last_tick": None,
-            "age_seconds": None,
-            "max_age_seconds": max_age,
-        }
-    if max_age is None:
-        max_age = shortest_interval(enabled) + BEAT_SYNC_LAG + 60.0
-    stats = enabled.aggregate(last=Max("last_run_at"), changed=Min("date_changed"))
-    last: datetime | None = stats["last"]
-    if last is None:
-        changed: datetime | None = stats["changed"]
-        young = changed is not None and (_now() - changed).total_seconds() < max_age
-        return {
-            "ok": young,
-            "state": "waiting" if young else "never",
-            "enabled_tasks": count,
-            "last_tick": None,
-            "age_seconds": None,
-            "max_age_seconds": max_age,
-        }
-    age = round((_now() - last).total_seconds(), 1)
-    return {
-        "ok": age <= max_age,
-        "state": "ok" if age <= max_age else "stale",
+    max_age = BEAT_HEARTBEAT_MAX_AGE if max_age is None else max_age
+    report: dict[str, Any] = {
+        "ok": True,
+        "state": "idle",
         "enabled_tasks": count,
-        "last_tick": _iso(last),
-        "age_seconds": age,
+        "last_tick": None,
+        "age_seconds": None,
         "max_age_seconds": max_age,
     }
-
-
-def shortest_interval(tasks: Any) -> float:
-    """Seconds between runs of the most frequent enabled periodic task (crontab counts as 60)."""
-    seconds = [3600.0]
-    for task in tasks.select_related("interval"):
-        if task.interval is not None:
-            seconds.append(timedelta(**{task.interval.period: task.interval.every}).total_seconds())
-        elif task.crontab_id is not None:
-            seconds.append(60.0)
-    return min(seconds)
+    if count == 0:
+        return report
+    beat = beat_heartbeat_read()
+    if beat is None:
+        changed: datetime | None = enabled.aggregate(changed=Min("date_changed"))["changed"]
+        young = changed is not None and (_now() - changed).total_seconds() < max_age
+        report.update(ok=young, state="waiting" if young else "never")
+        return report
+    last = datetime.fromtimestamp(beat["sent_at"], UTC)
+    age = round(max(0.0, (_now() - last).total_seconds()), 1)
+    report.update(ok=age <= max_age, state="ok" if age <= max_age else "stale", last_tick=_iso(last), age_seconds=age)
+    return report
 
 
 def stuck_runs(*, grace: float = STUCK_GRACE) -> list[dict[str, Any]]:
@@ -859,8 +838,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="S",
-        help="beat is stale when its last tick is older (default: shortest "
-        f"periodic interval + {BEAT_SYNC_LAG:.0f} s write-back lag + 60 s)",
+        help="beat is stale when its last heartbeat is older (default: three heartbeat "
+        "intervals, 180 s)",
     )
     parser.add_argument(
         "--stuck-grace",

@@ -62,7 +62,7 @@ def main() -> int:
     from AdSpark.models import Watch, WatchRun
     from AdSpark.queries import normalize_fetch_params
     from AdSpark.tasks import process_watch_task
-    from AdSpark.watches import DISPATCH_BATCH_SIZE, publish_watch_runs, watches_dispatch_due
+    from AdSpark.watches.dispatch import DISPATCH_BATCH_SIZE, publish_watch_runs, watches_dispatch_due
     from backend.celery import QUEUE_DATA_FETCH
 
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)

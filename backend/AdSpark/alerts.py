@@ -61,11 +61,6 @@ def sign(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def signature_matches(body: bytes, secret: str, header: str) -> bool:
-    """True if ``header`` is the signature of ``body`` (constant-time compare)."""
-    return hmac.compare_digest(sign(body, secret), header or "")
-
-
 def watch_alerts_schedule(*, watch: Watch, watch_run_id: int) -> None:
     """Schedule the alerts of a run (call inside its transaction; tasks go out on commit).
 

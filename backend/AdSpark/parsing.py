@@ -14,6 +14,8 @@ from typing import Any
 
 from .models import CreativeFormat
 
+_FORMATS = frozenset(CreativeFormat.values)  # computed once: .values builds a list per call
+
 
 class ParseError(ValueError):
     """An ``ad_creatives`` item lacks a field AdSpark cannot do without (ids)."""
@@ -83,7 +85,7 @@ def parse_creative(item: dict[str, Any]) -> CreativeRecord:
     if not creative_id or not advertiser_id:
         raise ParseError(f"ad_creatives item without ad_creative_id/advertiser_id: {item!r:.200}")
     creative_format = str(item.get("format") or CreativeFormat.TEXT).lower()
-    if creative_format not in CreativeFormat.values:
+    if creative_format not in _FORMATS:
         raise ParseError(f"{creative_id}: unknown format {creative_format!r}")
     return CreativeRecord(
         ad_creative_id=creative_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from .models import Advertiser, Creative, FetchRun
 
@@ -13,11 +13,6 @@ from .models import Advertiser, Creative, FetchRun
 def creative_list() -> QuerySet[Creative]:
     """All creatives with their advertiser joined (newest ``last_shown`` first)."""
     return Creative.objects.select_related("advertiser")
-
-
-def creative_get(ad_creative_id: str) -> QuerySet[Creative]:
-    """A queryset for one creative with advertiser and details joined."""
-    return Creative.objects.select_related("advertiser", "details").filter(pk=ad_creative_id)
 
 
 def creatives_in_json_list(queryset: QuerySet[Creative], field: str, value: str) -> QuerySet[Creative]:
@@ -42,8 +37,3 @@ def fetch_run_list(*, user: Any) -> QuerySet[FetchRun]:
     if not user.is_staff:
         runs = runs.filter(owner=user)
     return runs.order_by("-created_at")
-
-
-def creative_search_q(term: str) -> Q:
-    """A plain ``Q`` matching ``term`` in advertiser name or target domain (case-insensitive)."""
-    return Q(advertiser__name__icontains=term) | Q(target_domain__icontains=term)

@@ -25,6 +25,7 @@ from django.conf import settings
 
 from core.redaction import redact
 
+from .metrics import SERPAPI_SEARCHES
 from .queries import ENGINE_DETAILS, FetchQuery
 from .ratelimit import RateLimitExceeded, SlidingWindowLimiter
 
@@ -132,6 +133,20 @@ class SerpApiClient:
             except redis.RedisError as exc:
                 # The limit lives in Redis: without it no request may go out, but it will return.
                 raise SerpApiTransientError(f"The SerpApi rate limiter (Redis) is unavailable: {exc}") from None
+        engine = params.get("engine", "")
+        try:
+            data = self._search(params)
+        except SerpApiTransientError:
+            SERPAPI_SEARCHES.labels(engine, "transient_error").inc()
+            raise
+        except SerpApiPermanentError:
+            SERPAPI_SEARCHES.labels(engine, "permanent_error").inc()
+            raise
+        SERPAPI_SEARCHES.labels(engine, "ok").inc()
+        return data
+
+    def _search(self, params: dict[str, str]) -> dict[str, Any]:
+        """One HTTP request through ``serpapi.Client``; errors classified (module docstring)."""
         try:
             result = self._client.search(dict(params))
         except serpapi.TimeoutError:

@@ -9,6 +9,7 @@ page's rows, so a worker killed between pages resumes where it stopped without d
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import math
@@ -21,14 +22,16 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from core.jobs import job_claim, job_fail, job_succeed
+from core.jobs import JobLeaseLost, Lease, job_claim, job_fail, job_succeed, lease_seconds, publish_on_commit
+from core.models import JobStatus
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
 from .parsing import CreativeRecord, ParseError, parse_creative, parse_details
 from .queries import FetchQuery, normalize_fetch_params
-from .serpapi_client import SerpApiClient, SerpApiPage, SerpApiPermanentError
+from .serpapi_client import SerpApiClient, SerpApiPage, SerpApiPermanentError, SerpApiTransientError
 
 logger = logging.getLogger(__name__)
 
@@ -159,88 +162,241 @@ def _creative_upsert(creatives: list[dict[str, Any]]) -> None:
         cursor.execute(sql, params)
 
 
+# One statement per page on PostgreSQL: the page travels as ONE JSON document (parsed by the
+# server once, like COPY's input); the merge rules of creative_upsert_page run inside
+# ON CONFLICT, whose WHERE leaves unchanged rows alone (no new row version: a replay writes
+# nothing); RETURNING (xmax = 0) tells inserted rows from updated ones; and the advertisers of
+# the written creatives are upserted in a second data-modifying CTE (their creatives' FK is
+# DEFERRABLE INITIALLY DEFERRED, as Django creates it, so it is checked at commit). Measured against the
+# SELECT + Python merge + multi-row VALUES it replaced and against COPY: bench/ingest.py.
+# Only quoted identifiers are interpolated below; every value is a parameter.
+_PAGE_UPSERT_SQL = """
+WITH page AS (
+    SELECT * FROM jsonb_to_recordset(%(page)s::jsonb) AS item(
+        ad_creative_id text, advertiser_id text, advertiser_name text, format text,
+        image_url text, preview_url text, width integer, height integer, target_domain text,
+        first_shown double precision, last_shown double precision, total_days_shown integer,
+        details_link text, serpapi_details_link text, raw jsonb)
+), written AS (
+    INSERT INTO "AdSpark_creative" AS c (
+        ad_creative_id, advertiser_id, format, image_url, preview_url, width, height, target_domain,
+        first_shown, last_shown, total_days_shown, details_link, serpapi_details_link,
+        regions, platforms, raw, created_at, updated_at)
+    SELECT ad_creative_id, advertiser_id, format, image_url, preview_url, width, height, target_domain,
+           to_timestamp(first_shown), to_timestamp(last_shown), total_days_shown, details_link,
+           serpapi_details_link, %(regions)s::jsonb, %(platforms)s::jsonb, raw, %(now)s, %(now)s
+    FROM page ORDER BY ad_creative_id
+    ON CONFLICT (ad_creative_id) DO UPDATE SET
+        advertiser_id = EXCLUDED.advertiser_id, format = EXCLUDED.format,
+        image_url = EXCLUDED.image_url, preview_url = EXCLUDED.preview_url,
+        width = EXCLUDED.width, height = EXCLUDED.height, target_domain = EXCLUDED.target_domain,
+        first_shown = LEAST(c.first_shown, EXCLUDED.first_shown),
+        last_shown = GREATEST(c.last_shown, EXCLUDED.last_shown),
+        total_days_shown = EXCLUDED.total_days_shown, details_link = EXCLUDED.details_link,
+        serpapi_details_link = EXCLUDED.serpapi_details_link,
+        regions = CASE WHEN c.regions @> EXCLUDED.regions THEN c.regions ELSE (
+            SELECT jsonb_agg(to_jsonb(v) ORDER BY v COLLATE "C")
+            FROM (SELECT DISTINCT v FROM jsonb_array_elements_text(c.regions || EXCLUDED.regions) AS v) AS merged) END,
+        platforms = CASE WHEN c.platforms @> EXCLUDED.platforms THEN c.platforms ELSE (
+            SELECT jsonb_agg(to_jsonb(v) ORDER BY v COLLATE "C")
+            FROM (SELECT DISTINCT v FROM jsonb_array_elements_text(c.platforms || EXCLUDED.platforms) AS v) AS merged) END,
+        raw = EXCLUDED.raw, updated_at = EXCLUDED.updated_at
+    WHERE c.raw <> EXCLUDED.raw OR c.advertiser_id <> EXCLUDED.advertiser_id
+       OR NOT c.regions @> EXCLUDED.regions OR NOT c.platforms @> EXCLUDED.platforms
+    RETURNING ad_creative_id, (xmax = 0) AS inserted
+), advertisers AS (
+    -- the advertisers of the creatives written (none on a replay), as the portable path does
+    INSERT INTO "AdSpark_advertiser" AS a (advertiser_id, name, first_seen, last_seen, created_at, updated_at)
+    SELECT page.advertiser_id,
+           COALESCE((array_agg(page.advertiser_name ORDER BY page.ad_creative_id DESC)
+                     FILTER (WHERE page.advertiser_name <> ''))[1], ''),
+           to_timestamp(min(page.first_shown)), to_timestamp(max(page.last_shown)), %(now)s, %(now)s
+    FROM page JOIN written USING (ad_creative_id)
+    GROUP BY page.advertiser_id ORDER BY page.advertiser_id
+    ON CONFLICT (advertiser_id) DO UPDATE SET
+        name = CASE WHEN EXCLUDED.name <> '' THEN EXCLUDED.name ELSE a.name END,
+        first_seen = LEAST(a.first_seen, EXCLUDED.first_seen),
+        last_seen = GREATEST(a.last_seen, EXCLUDED.last_seen),
+        updated_at = EXCLUDED.updated_at
+)
+SELECT ad_creative_id, inserted FROM written
+"""
+
+
+def _unix(value: Any) -> float | None:
+    return None if value is None else value.timestamp()
+
+
+def _page_document(records: dict[str, CreativeRecord]) -> str:
+    """The JSON document :data:`_PAGE_UPSERT_SQL` reads: one object per record, times in Unix s."""
+    return json.dumps(
+        [
+            {
+                "ad_creative_id": r.ad_creative_id,
+                "advertiser_id": r.advertiser_id,
+                "advertiser_name": r.advertiser_name,
+                "format": r.format,
+                "image_url": r.image_url,
+                "preview_url": r.preview_url,
+                "width": r.width,
+                "height": r.height,
+                "target_domain": r.target_domain,
+                "first_shown": _unix(r.first_shown),
+                "last_shown": _unix(r.last_shown),
+                "total_days_shown": r.total_days_shown,
+                "details_link": r.details_link,
+                "serpapi_details_link": r.serpapi_details_link,
+                "raw": r.raw,
+            }
+            for r in records.values()
+        ],
+        separators=(",", ":"),
+    )
+
+
+def _page_upsert_postgresql(
+    page: PreparedPage, *, region: str | None, platform: str | None
+) -> list[tuple[str, bool]]:
+    """PostgreSQL: write ``page`` with :data:`_PAGE_UPSERT_SQL`; return ``(id, inserted)`` written."""
+    params: dict[str, Any] = {
+        "page": page.document if page.document is not None else _page_document(page.records),
+        "regions": json.dumps([region] if region else []),
+        "platforms": json.dumps([platform] if platform else []),
+        "now": timezone.now(),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PAGE_UPSERT_SQL, params)
+        return [(creative_id, bool(inserted)) for creative_id, inserted in cursor.fetchall()]
+
+
+def _page_upsert_portable(
+    page: PreparedPage, *, region: str | None, platform: str | None
+) -> list[tuple[str, bool]]:
+    """Any database (SQLite is the local default): the same rules as the PostgreSQL statement,
+    in Python. Read the existing rows in one query, merge, and write both tables with one
+    multi-row upsert each, skipping unchanged rows. Returns ``(id, inserted)`` written."""
+    records = page.records
+    ids = sorted(records)  # a fixed order avoids deadlocks between concurrent upserts
+    existing = {
+        row["ad_creative_id"]: row
+        for row in Creative.objects.filter(ad_creative_id__in=ids).values(
+            "ad_creative_id", "regions", "platforms", "first_shown", "last_shown", "raw", "advertiser_id",
+        )
+    }
+    written: list[tuple[str, bool]] = []
+    to_write: list[dict[str, Any]] = []
+    for creative_id in ids:
+        record = records[creative_id]
+        old = existing.get(creative_id)
+        regions = _merged(old["regions"] if old else [], region)
+        platforms = _merged(old["platforms"] if old else [], platform)
+        first_shown = _min_dt(old["first_shown"], record.first_shown) if old else record.first_shown
+        last_shown = _max_dt(old["last_shown"], record.last_shown) if old else record.last_shown
+        if (
+            old is not None
+            and old["raw"] == record.raw
+            and old["regions"] == regions
+            and old["platforms"] == platforms
+            and old["advertiser_id"] == record.advertiser_id
+        ):
+            continue  # unchanged: a replayed page writes nothing
+        written.append((creative_id, old is None))
+        to_write.append(
+            {
+                "ad_creative_id": creative_id,
+                "advertiser_id": record.advertiser_id,
+                "format": record.format,
+                "image_url": record.image_url,
+                "preview_url": record.preview_url,
+                "width": record.width,
+                "height": record.height,
+                "target_domain": record.target_domain,
+                "first_shown": first_shown,
+                "last_shown": last_shown,
+                "total_days_shown": record.total_days_shown,
+                "details_link": record.details_link,
+                "serpapi_details_link": record.serpapi_details_link,
+                "regions": regions,
+                "platforms": platforms,
+                "raw": record.raw,
+            }
+        )
+    if to_write:
+        _advertiser_upsert(records=[records[row["ad_creative_id"]] for row in to_write])
+        _creative_upsert(to_write)
+    return written
+
+
+def _page_writer() -> Callable[..., list[tuple[str, bool]]]:
+    """The page upsert for the connected database (tests run both on PostgreSQL)."""
+    return _page_upsert_postgresql if connection.vendor == "postgresql" else _page_upsert_portable
+
+
+@dataclass
+class PreparedPage:
+    """A parsed page, ready to write: ``records`` by id (the last item of a duplicated id wins),
+    ``skipped`` parse errors, and on PostgreSQL the statement's JSON ``document``."""
+
+    records: dict[str, CreativeRecord]
+    skipped: list[str]
+    document: str | None = None
+
+
+def creative_page_prepare(items: list[dict[str, Any]], *, vendor: str | None = None) -> PreparedPage:
+    """Parse a page of SerpApi ``ad_creatives`` items without touching the database.
+
+    Thread-safe: a fetch run prepares page N+1 on its prefetch thread while page N is written.
+    ``vendor`` (``connection.vendor``) decides whether the PostgreSQL document is built.
+    """
+    records: dict[str, CreativeRecord] = {}
+    skipped: list[str] = []
+    for item in items:
+        try:
+            record = parse_creative(item)
+        except ParseError as exc:
+            skipped.append(str(exc))
+            continue
+        records[record.ad_creative_id] = record
+    document = _page_document(records) if records and vendor == "postgresql" else None
+    return PreparedPage(records=records, skipped=skipped, document=document)
+
+
 def creative_upsert_page(
-    *, items: list[dict[str, Any]], region: str | None = None, platform: str | None = None
+    *,
+    items: list[dict[str, Any]] | None = None,
+    region: str | None = None,
+    platform: str | None = None,
+    prepared: PreparedPage | None = None,
 ) -> UpsertResult:
     """Upsert one page of SerpApi ``ad_creatives`` items; idempotent.
+
+    Rules: a new creative gets ``regions``/``platforms`` ``[region]``/``[platform]`` (or
+    ``[]``); a stored one is rewritten with the page's values only if its ``raw`` item, its
+    advertiser, or its regions/platforms (the sorted union with this page's) change, and then
+    keeps the earliest ``first_shown`` and latest ``last_shown``. The advertisers of the
+    creatives written get ``first_seen``/``last_seen`` widened to cover them, and a non-empty
+    name replaces the old. A replayed page writes nothing. Duplicate ids: the last item wins.
 
     Args:
         items: raw ``ad_creatives`` dicts from a ``google_ads_transparency_center`` page.
         region: the geo code the page was fetched for (added to each creative's ``regions``).
         platform: the platform filter the page was fetched with (added to ``platforms``).
+        prepared: the page already parsed by :func:`creative_page_prepare` (instead of ``items``).
 
     Returns:
-        :class:`UpsertResult`. Statements: one SELECT of existing creatives and at most one
-        upsert per table (advertisers with their first_seen/last_seen widened, creatives).
+        :class:`UpsertResult`. Statements: one on PostgreSQL, at most three elsewhere.
     """
-    result = UpsertResult()
-    records: dict[str, CreativeRecord] = {}
-    for item in items:
-        try:
-            record = parse_creative(item)
-        except ParseError as exc:
-            result.skipped.append(str(exc))
-            continue
-        records[record.ad_creative_id] = record
-    result.creative_ids = list(records)
-    result.seen = len(records)
-    if not records:
+    page = prepared if prepared is not None else creative_page_prepare(items or [], vendor=connection.vendor)
+    result = UpsertResult(skipped=list(page.skipped))
+    result.creative_ids = list(page.records)
+    result.seen = len(page.records)
+    if not page.records:
         return result
-
-    ids = sorted(records)  # a fixed order avoids deadlocks between concurrent upserts
-    with transaction.atomic():
-        existing = {
-            row["ad_creative_id"]: row
-            for row in Creative.objects.filter(ad_creative_id__in=ids).values(
-                "ad_creative_id", "regions", "platforms", "first_shown", "last_shown", "raw",
-                "advertiser_id",
-            )
-        }
-        to_write: list[dict[str, Any]] = []
-        for creative_id in ids:
-            record = records[creative_id]
-            old = existing.get(creative_id)
-            regions = _merged(old["regions"] if old else [], region)
-            platforms = _merged(old["platforms"] if old else [], platform)
-            first_shown = _min_dt(old["first_shown"], record.first_shown) if old else record.first_shown
-            last_shown = _max_dt(old["last_shown"], record.last_shown) if old else record.last_shown
-            if old is None:
-                result.new += 1
-            elif (
-                old["raw"] == record.raw
-                and old["regions"] == regions
-                and old["platforms"] == platforms
-                and old["advertiser_id"] == record.advertiser_id
-            ):
-                continue  # unchanged: a replayed page writes nothing
-            else:
-                result.updated += 1
-            # Plain dicts, not model instances: Model.__init__ for 100 rows cost more than the
-            # upsert's own Python (bench/ingest.py profile).
-            to_write.append(
-                {
-                    "ad_creative_id": creative_id,
-                    "advertiser_id": record.advertiser_id,
-                    "format": record.format,
-                    "image_url": record.image_url,
-                    "preview_url": record.preview_url,
-                    "width": record.width,
-                    "height": record.height,
-                    "target_domain": record.target_domain,
-                    "first_shown": first_shown,
-                    "last_shown": last_shown,
-                    "total_days_shown": record.total_days_shown,
-                    "details_link": record.details_link,
-                    "serpapi_details_link": record.serpapi_details_link,
-                    "regions": regions,
-                    "platforms": platforms,
-                    "raw": record.raw,
-                }
-            )
-        if not to_write:
-            return result
-        _advertiser_upsert(records=[records[row["ad_creative_id"]] for row in to_write])
-        _creative_upsert(to_write)
+    # savepoint=False: inside a fetch run's page transaction a savepoint is two more round trips.
+    with transaction.atomic(savepoint=False):
+        written = _page_writer()(page, region=region, platform=platform)
+    result.new = sum(1 for _, inserted in written if inserted)
+    result.updated = len(written) - result.new
     return result
 
 
@@ -261,8 +417,9 @@ def fetch_run_create(*, owner: Any, query: FetchQuery, enqueue: bool = True) -> 
         progress_total=query.max_pages,
     )
     if enqueue:
-        transaction.on_commit(
-            lambda: fetch_creatives_task.apply_async(kwargs={"fetch_run_id": run.pk}, task_id=task_id)
+        publish_on_commit(
+            lambda: fetch_creatives_task.apply_async(kwargs={"fetch_run_id": run.pk}, task_id=task_id),
+            what=f"fetch run {run.pk}",
         )
     return run
 
@@ -294,6 +451,13 @@ def fetch_run_for_task(*, task_id: str, raw_params: dict[str, Any]) -> FetchRun:
 PageCallback = Callable[[FetchRun], None]
 
 
+def transient_wait_seconds(exc: SerpApiTransientError) -> float:
+    """The longest a job waits before retrying after ``exc`` (seconds): the retry backoff's cap,
+    or the wait SerpApi or our rate limiter named (``retry_after``) when that is longer. A job
+    waiting that long on its countdown is not stuck."""
+    return max(float(settings.RETRY_BACKOFF_CAP), float(exc.retry_after or 0.0))
+
+
 def fetch_run_execute(
     *,
     fetch_run_id: int,
@@ -303,16 +467,21 @@ def fetch_run_execute(
 ) -> FetchRun:
     """Run (or resume) fetch run ``fetch_run_id`` page by page until it ends.
 
-    Claims the row (a finished run is returned untouched), then follows ``next_page_token``
-    from the saved checkpoint up to ``max_pages`` pages and ``SERPAPI_MAX_SEARCHES_PER_RUN``
-    searches, upserting each page and saving the checkpoint with it. ``on_page`` is called with
-    the refreshed row after every page (progress bars, Celery ``update_state``).
+    Claims the row's lease (:func:`core.jobs.job_claim`): a finished run, or one another
+    delivery holds, is returned untouched without any SerpApi call. Then follows
+    ``next_page_token`` from the saved checkpoint up to ``max_pages`` pages and
+    ``SERPAPI_MAX_SEARCHES_PER_RUN`` searches, upserting each page and saving the checkpoint
+    with it, renewing the lease between pages (a heartbeat renews it during a page too). A run
+    cancelled meanwhile (or taken over after a stall) stops before the next page. ``on_page``
+    is called with the refreshed row after every page (progress bars, Celery ``update_state``).
 
     Raises:
-        SerpApiTransientError: the run stays ``running`` with its checkpoint; retry it.
+        SerpApiTransientError: the run stays ``running`` with its checkpoint, its lease given up
+            until the retry (see :func:`transient_wait_seconds`); retry it.
         SerpApiPermanentError, FetchParamsError: the run is marked ``failed`` first.
     """
-    if not job_claim(FetchRun, pk=fetch_run_id, task_id=task_id):
+    lease = job_claim(FetchRun, pk=fetch_run_id, task_id=task_id)
+    if lease is None:
         return FetchRun.objects.get(pk=fetch_run_id)
     run = FetchRun.objects.get(pk=fetch_run_id)
     try:
@@ -329,58 +498,95 @@ def fetch_run_execute(
     seen_set = set(seen_ids)
     planned = run.progress_total or query.max_pages
     stop_reason = StopReason.LAST_PAGE if pages_done and not token else StopReason.MAX_PAGES
-    # While a page is written, the next one is already being fetched (one request ahead, only
-    # within max_pages and the budget): HTTP and the database overlap (bench/ingest.py).
+    # While a page is written, the next one is already being fetched and parsed (one request
+    # ahead, only within max_pages and the budget): HTTP, parsing and the database overlap
+    # (bench/ingest.py; the writing thread waits on PostgreSQL with the GIL released).
     prefetch = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"fetch-run-{run.pk}")
-    ahead: Future[SerpApiPage] | None = None
+    vendor = connection.vendor
+    ahead: Future[tuple[SerpApiPage, PreparedPage]] | None = None
     try:
-        while token or pages_done == 0:
-            if pages_done >= query.max_pages:
-                stop_reason = StopReason.MAX_PAGES
-                break
-            if searches_used >= budget:
-                stop_reason = StopReason.SEARCH_BUDGET
-                break
-            try:
-                page = ahead.result() if ahead is not None else client.search_page(query, next_page_token=token)
-            except SerpApiPermanentError as exc:
-                job_fail(FetchRun, pk=run.pk, error=str(exc))
-                raise
-            ahead = None
-            token = page.next_page_token
-            if token and pages_done + 1 < query.max_pages and searches_used + 1 < budget and not page.no_results:
-                ahead = prefetch.submit(client.search_page, query, next_page_token=token)
-            pages_done, searches_used, total_results, planned, upserted = _store_page(
-                run_pk=run.pk, query=query, page=page, token=token, pages_done=pages_done,
-                searches_used=searches_used, total_results=total_results, planned=planned,
-                seen_ids=seen_ids, seen_set=seen_set,
-            )
-            if upserted.skipped:
-                logger.warning("fetch run %s skipped %d items: %s", run.pk, len(upserted.skipped), upserted.skipped[:3])
-            if on_page is not None:
-                on_page(FetchRun.objects.defer("creative_ids").get(pk=run.pk))
-            if page.no_results:
-                stop_reason = StopReason.NO_RESULTS
-                break
-            if not token:
-                stop_reason = StopReason.LAST_PAGE
-                break
+        with lease.heartbeat():
+            while token or pages_done == 0:
+                if pages_done >= query.max_pages:
+                    stop_reason = StopReason.MAX_PAGES
+                    break
+                if searches_used >= budget:
+                    stop_reason = StopReason.SEARCH_BUDGET
+                    break
+                lease.renew()  # stops here if the run was cancelled or taken over
+                try:
+                    page, prepared = (
+                        ahead.result() if ahead is not None else _page_fetch(client, query, token, vendor)
+                    )
+                except SerpApiPermanentError as exc:
+                    job_fail(FetchRun, pk=run.pk, error=str(exc))
+                    raise
+                except SerpApiTransientError as exc:
+                    lease.release(wait_seconds=transient_wait_seconds(exc))
+                    raise
+                ahead = None
+                token = page.next_page_token
+                if token and pages_done + 1 < query.max_pages and searches_used + 1 < budget and not page.no_results:
+                    ahead = prefetch.submit(_page_fetch, client, query, token, vendor)
+                pages_done, searches_used, total_results, planned, upserted = _store_page(
+                    run_pk=run.pk, lease=lease, query=query, page=page, prepared=prepared, token=token, pages_done=pages_done,
+                    searches_used=searches_used, total_results=total_results, planned=planned,
+                    seen_ids=seen_ids, seen_set=seen_set,
+                )
+                if upserted.skipped:
+                    logger.warning("fetch run %s skipped %d items: %s", run.pk, len(upserted.skipped), upserted.skipped[:3])
+                if on_page is not None:
+                    on_page(FetchRun.objects.defer("creative_ids").get(pk=run.pk))
+                if page.no_results:
+                    stop_reason = StopReason.NO_RESULTS
+                    break
+                if not token:
+                    stop_reason = StopReason.LAST_PAGE
+                    break
+    except JobLeaseLost as exc:
+        logger.warning("fetch run %s stopped before its next page: %s", run.pk, exc)
+        return FetchRun.objects.get(pk=run.pk)
     finally:
         prefetch.shutdown(wait=False, cancel_futures=True)
-    job_succeed(FetchRun, pk=run.pk, stop_reason=stop_reason, progress_done=pages_done, progress_total=pages_done or 1)
+    job_succeed(
+        FetchRun, pk=run.pk, lease=lease, stop_reason=stop_reason, progress_done=pages_done,
+        progress_total=pages_done or 1,
+    )
     run.refresh_from_db()
     logger.info(
-        "fetch run %s succeeded: %d pages, %d creatives (%d new, %d updated), stop=%s",
-        run.pk, run.pages_fetched, run.creatives_seen, run.creatives_new, run.creatives_updated, stop_reason,
+        "fetch run %s %s: %d pages, %d creatives (%d new, %d updated), stop=%s",
+        run.pk, run.status, run.pages_fetched, run.creatives_seen, run.creatives_new, run.creatives_updated,
+        stop_reason,
     )
     return run
+
+
+def _ids_appended(new_ids: list[str]) -> RawSQL:
+    """``creative_ids`` with ``new_ids`` (ids this run had not seen) appended, by PostgreSQL.
+
+    Appending only the page's new ids keeps a run's checkpoint O(page) in Python; sending the
+    whole list every page made the run O(pages²) (bench/ingest.py --profile). No duplicates:
+    only the lease holder writes the checkpoint, and it knows every id stored before (a resumed
+    run starts from the stored list).
+    """
+    return RawSQL("creative_ids || %s::jsonb", [json.dumps(new_ids)])
+
+
+def _page_fetch(
+    client: SerpApiClient, query: FetchQuery, token: str | None, vendor: str
+) -> tuple[SerpApiPage, PreparedPage]:
+    """Fetch one page and parse it (no database access: runs on the prefetch thread too)."""
+    page = client.search_page(query, next_page_token=token)
+    return page, creative_page_prepare(page.creatives, vendor=vendor)
 
 
 def _store_page(
     *,
     run_pk: int,
+    lease: Lease,
     query: FetchQuery,
     page: SerpApiPage,
+    prepared: PreparedPage,
     token: str | None,
     pages_done: int,
     searches_used: int,
@@ -401,13 +607,26 @@ def _store_page(
         planned = min(query.max_pages, max(1, math.ceil(page.total_results / query.num)))
     if not token:
         planned = pages_done
+    postgresql = connection.vendor == "postgresql"
     with transaction.atomic():
-        upserted = creative_upsert_page(items=page.creatives, region=query.region, platform=query.platform)
+        if postgresql:
+            # Asynchronous commit for page transactions: a crash can lose the last few pages'
+            # commits (PostgreSQL bounds it at 3 × wal_writer_delay), never half of one, and as
+            # the checkpoint is in the same transaction the run resumes before them and upserts
+            # them again (idempotent). It saved a WAL flush per page (bench/ingest.py --profile).
+            # The run's end (job_succeed) still commits synchronously.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        upserted = creative_upsert_page(prepared=prepared, region=query.region, platform=query.platform)
+        new_ids = []
         for creative_id in upserted.creative_ids:
             if creative_id not in seen_set:
                 seen_set.add(creative_id)
-                seen_ids.append(creative_id)
-        FetchRun.objects.filter(pk=run_pk).update(
+                new_ids.append(creative_id)
+        seen_ids.extend(new_ids)
+        # Only the lease holder writes the checkpoint: a delivery that lost its lease (its row
+        # was taken over) rolls its page back instead of counting it twice.
+        saved = FetchRun.objects.filter(pk=run_pk, status=JobStatus.RUNNING, lease_owner=lease.owner).update(
             pages_fetched=pages_done,
             progress_done=pages_done,
             progress_total=max(planned, pages_done),
@@ -417,10 +636,12 @@ def _store_page(
             creatives_updated=F("creatives_updated") + upserted.updated,
             total_results=total_results,
             next_page_token=token or "",
-            # the whole de-duplicated list, not an append: if a redelivered copy of the task
-            # ever runs beside the first, the last writer still leaves no duplicates
-            creative_ids=seen_ids,
+            creative_ids=_ids_appended(new_ids) if postgresql else seen_ids,
+            lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_seconds()),
         )
+        if not saved:
+            lease.lost = True
+            raise JobLeaseLost(FetchRun, run_pk, "no longer held")
     return pages_done, searches_used, total_results, planned, upserted
 
 
@@ -431,7 +652,7 @@ def fetch_run_fail(*, fetch_run_id: int, error: str) -> bool:
 
 def fetch_run_note_retry(*, fetch_run_id: int, error: str, countdown: float) -> None:
     """Record on a running fetch run that a transient error will be retried in ``countdown`` s."""
-    FetchRun.objects.filter(pk=fetch_run_id).update(
+    FetchRun.objects.filter(pk=fetch_run_id, status=JobStatus.RUNNING).update(
         retries=F("retries") + 1, error=f"Retrying in {countdown:.0f} s after: {error}"[:4000]
     )
 

@@ -6,35 +6,17 @@ Tasks take ids and plain values, load the row, call one service and decide about
 from __future__ import annotations
 
 import logging
-import random
 from typing import Any
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
-from django.conf import settings
+
+from core.tasks import JobTask
 
 from . import services
 from .queries import FetchParamsError
 from .serpapi_client import SerpApiTransientError
 
 logger = logging.getLogger(__name__)
-
-# Retry delays (settings ADSPARK_RETRY_BACKOFF_BASE / _CAP): 5 s, 10 s, 20 s … capped at
-# 10 min, with "full jitter" so workers that hit the same 429 do not come back in lock-step.
-
-
-def backoff_seconds(retries: int, *, retry_after: float | None = None) -> float:
-    """Return the countdown (seconds) before retry number ``retries + 1``.
-
-    Exponential with full jitter: uniform in [base, min(cap, base·2^retries)]; never less than
-    ``retry_after`` when the wait is known (our rate limiter says when a slot frees up).
-    """
-    base = settings.RETRY_BACKOFF_BASE
-    ceiling = min(settings.RETRY_BACKOFF_CAP, base * (2**retries))
-    delay = random.uniform(base, max(base, ceiling))
-    if retry_after is not None:
-        delay = max(delay, retry_after)
-    return round(delay, 1)
 
 
 def _summary(run: Any) -> dict[str, Any]:
@@ -51,7 +33,14 @@ def _summary(run: Any) -> dict[str, Any]:
     }
 
 
-@shared_task(bind=True, name="AdSpark.tasks.fetch_creatives_task")
+@shared_task(
+    bind=True,
+    base=JobTask,
+    name="AdSpark.tasks.fetch_creatives_task",
+    job_model="AdSpark.FetchRun",
+    job_id_kwarg="fetch_run_id",
+    autoretry_for=(SerpApiTransientError,),
+)
 def fetch_creatives_task(
     self: Any,
     fetch_run_id: int | None = None,
@@ -73,8 +62,10 @@ def fetch_creatives_task(
     and creates the FetchRun itself. Progress is reported after every page (Celery state
     ``PROGRESS`` with ``{"pages_done", "pages_planned", "creatives_seen"}``).
 
-    Returns a summary dict of the run. Transient SerpApi errors are retried with exponential
-    backoff and jitter (``max_retries`` in backend/celery.py); permanent ones fail the run at once.
+    Returns a summary dict of the run (its status is still ``running`` when another delivery
+    holds the run: this one backed off). Transient SerpApi errors are retried with exponential
+    backoff and jitter, honouring Retry-After (:class:`core.tasks.JobTask`; ``max_retries`` in
+    backend/celery.py), then the run fails; permanent ones fail the run at once.
 
     Raises:
         FetchParamsError: invalid parameters (no retry).
@@ -101,45 +92,32 @@ def fetch_creatives_task(
             raise
 
     def on_page(run: Any) -> None:
-        self.update_state(
-            state="PROGRESS",
-            meta={
+        self.progress(
+            {
                 "fetch_run_id": run.pk,
                 "pages_done": run.pages_fetched,
                 "pages_planned": run.progress_total,
                 "creatives_seen": run.creatives_seen,
-            },
+            }
         )
 
-    try:
-        run = services.fetch_run_execute(fetch_run_id=fetch_run_id, task_id=task_id, on_page=on_page)
-    except SerpApiTransientError as exc:
-        if self.request.retries >= self.max_retries:
-            services.fetch_run_fail(
-                fetch_run_id=fetch_run_id,
-                error=f"Gave up after {self.request.retries + 1} attempts: {exc}",
-            )
-            raise
-        countdown = backoff_seconds(self.request.retries, retry_after=exc.retry_after)
-        services.fetch_run_note_retry(fetch_run_id=fetch_run_id, error=str(exc), countdown=countdown)
-        logger.info("fetch run %s: %s; retrying in %.1f s", fetch_run_id, exc, countdown)
-        raise self.retry(exc=exc, countdown=countdown) from exc
-    except SoftTimeLimitExceeded:
-        services.fetch_run_fail(fetch_run_id=fetch_run_id, error="Time limit exceeded; the run was stopped.")
-        raise
+    run = services.fetch_run_execute(fetch_run_id=fetch_run_id, task_id=task_id, on_page=on_page)
+    self.defer_while_leased(run)
     return _summary(run)
 
 
-@shared_task(bind=True, name="AdSpark.tasks.fetch_creative_details_task")
+@shared_task(
+    bind=True,
+    base=JobTask,
+    name="AdSpark.tasks.fetch_creative_details_task",
+    autoretry_for=(SerpApiTransientError,),
+)
 def fetch_creative_details_task(self: Any, ad_creative_id: str, region: str | None = None) -> dict[str, Any]:
     """Fetch one stored creative's ad details (``google_ads_transparency_center_ad_details``).
 
     Returns ``{"ad_creative_id", "variations", "no_results"}``. Transient errors are retried.
     """
-    try:
-        details = services.creative_details_fetch(ad_creative_id=ad_creative_id, region=region)
-    except SerpApiTransientError as exc:
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries, retry_after=exc.retry_after)) from exc
+    details = services.creative_details_fetch(ad_creative_id=ad_creative_id, region=region)
     return {
         "ad_creative_id": ad_creative_id,
         "variations": len(details.variations),
@@ -147,46 +125,37 @@ def fetch_creative_details_task(self: Any, ad_creative_id: str, region: str | No
     }
 
 
-# --- Watches (issue 3) -------------------------------------------------------------------------
-# Queues, time limits and retry bounds: backend/celery.py. Services: AdSpark/watches.py,
+# --- Watches -------------------------------------------------------------------------------
+# Queues, time limits and retry bounds: backend/celery.py. Services: AdSpark/watches/,
 # AdSpark/alerts.py, AdSpark/cleanup.py.
 
-# Seconds before a watch run that waits on another watch's fetch looks again.
-SHARED_FETCH_RETRY_SECONDS = 15
 
-
-@shared_task(bind=True, name="AdSpark.tasks.process_watch_task")
+@shared_task(
+    bind=True,
+    base=JobTask,
+    name="AdSpark.tasks.process_watch_task",
+    job_model="AdSpark.WatchRun",
+    job_id_kwarg="watch_run_id",
+    autoretry_for=(SerpApiTransientError,),
+)
 def process_watch_task(self: Any, watch_id: int, watch_run_id: int | None = None) -> dict[str, Any]:
     """Run one watch (queue ``data_fetch``): fetch or share a fetch, record new creatives.
 
     The dispatcher sends ``process_watch_task(watch_id, watch_run_id=…)``; the seed's
     ``process_watch_task.delay(watch_id)`` creates its WatchRun itself (keyed by task id).
     Returns ``{"watch_id", "watch_run_id", "status", "new_creatives_count", "is_baseline",
-    "error"}``. Transient SerpApi errors are retried with backoff; after ``max_retries`` the
-    run fails and the watch backs off (see AdSpark.watches.watch_run_fail). Permanent errors
-    fail the run and pause the watch without raising.
+    "error"}``; ``status`` is ``running`` when the run waits for a fetch another delivery runs
+    (that fetch's end sends this task again). Transient SerpApi errors are retried with
+    backoff; after ``max_retries`` the run fails and the watch backs off (see
+    AdSpark.watches.services.watch_run_fail). Permanent errors fail the run and pause the watch
+    without raising. A watch or run deleted meanwhile ends the task with one log line.
     """
-    from . import watches
+    from .watches import services as watches
 
     if watch_run_id is None:
         watch_run_id = watches.watch_run_for_task(watch_id=watch_id, task_id=self.request.id).pk
-    try:
-        run = watches.watch_run(watch_run_id=watch_run_id, task_id=self.request.id)
-    except (SerpApiTransientError, watches.SharedFetchPending) as exc:
-        if self.request.retries >= self.max_retries:
-            watches.watch_run_fail(
-                watch_run_id=watch_run_id, error=f"Gave up after {self.request.retries + 1} attempts: {exc}"
-            )
-            raise
-        if isinstance(exc, watches.SharedFetchPending):
-            countdown = float(SHARED_FETCH_RETRY_SECONDS)
-        else:
-            countdown = backoff_seconds(self.request.retries, retry_after=exc.retry_after)
-        logger.info("watch run %s: %s; retrying in %.1f s", watch_run_id, exc, countdown)
-        raise self.retry(exc=exc, countdown=countdown) from exc
-    except SoftTimeLimitExceeded:
-        watches.watch_run_fail(watch_run_id=watch_run_id, error="Time limit exceeded; the run was stopped.")
-        raise
+    run = watches.watch_run(watch_run_id=watch_run_id, task_id=self.request.id)
+    self.defer_while_leased(run)
     return {
         "watch_id": watch_id,
         "watch_run_id": run.pk,
@@ -203,12 +172,12 @@ def process_all_active_watches_task() -> dict[str, int]:
 
     Returns ``{"dispatched": n}``. Safe to run twice at once: each due watch runs once.
     """
-    from .watches import watches_dispatch_due
+    from .watches.dispatch import watches_dispatch_due
 
     return {"dispatched": watches_dispatch_due()}
 
 
-@shared_task(bind=True, name="AdSpark.tasks.send_watch_alert_task")
+@shared_task(bind=True, base=JobTask, name="AdSpark.tasks.send_watch_alert_task")
 def send_watch_alert_task(self: Any, watch_run_id: int) -> dict[str, Any]:
     """Email a watch's owner about a run's new creatives (queue ``default``).
 
@@ -219,11 +188,11 @@ def send_watch_alert_task(self: Any, watch_run_id: int) -> dict[str, Any]:
     try:
         sent = watch_alert_email_send(watch_run_id=watch_run_id)
     except Exception as exc:  # SMTP and network errors of the email backend
-        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
+        raise self.retry(exc=exc) from exc
     return {"watch_run_id": watch_run_id, "sent": sent}
 
 
-@shared_task(bind=True, name="AdSpark.tasks.deliver_webhook_task")
+@shared_task(bind=True, base=JobTask, name="AdSpark.tasks.deliver_webhook_task")
 def deliver_webhook_task(self: Any, delivery_id: int) -> dict[str, Any]:
     """Make one attempt of a signed webhook delivery (queue ``default``); retry with backoff.
 
@@ -236,7 +205,7 @@ def deliver_webhook_task(self: Any, delivery_id: int) -> dict[str, Any]:
     final = self.request.retries >= self.max_retries
     outcome = webhook_attempt(delivery_id=delivery_id, final=final)
     if outcome.retry:
-        raise self.retry(countdown=backoff_seconds(self.request.retries))
+        raise self.retry()
     return {
         "delivery_id": delivery_id,
         "done": outcome.done,

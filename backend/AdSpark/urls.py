@@ -2,7 +2,7 @@ from django.urls import path
 from rest_framework.routers import DefaultRouter
 
 from .views import AdvertiserViewSet, CreativeViewSet, FetchRunViewSet, FetchView
-from .watch_views import WatchViewSet
+from .watches.views import WatchViewSet
 
 router = DefaultRouter()
 router.register("fetch-runs", FetchRunViewSet, basename="fetchrun")

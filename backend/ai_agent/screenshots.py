@@ -33,17 +33,14 @@ from __future__ import annotations
 import asyncio
 import atexit
 import base64
-import glob
 import logging
 import os
 import re
-import shutil
 import threading
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -51,6 +48,7 @@ from celery.signals import worker_process_shutdown
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from core.toolchain import BROWSER_FIX, ToolMissing, find_browser
 from core.urlsafety import UnsafeURLError, check_url
 
 from .images import ImageFormatError, png_is_blank, png_size
@@ -76,8 +74,6 @@ CHROMIUM_ARGS = (
     "--disable-features=SpareRendererForSitePerProcess",
 )
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
-# Debian's package chromium-headless-shell (the binary itself: /usr/bin/… is a shell wrapper).
-SYSTEM_HEADLESS_SHELL = "/usr/lib/chromium/chromium-headless-shell"
 
 TEXT_CARD_SIZE = (600, 200)
 # Viewport for shots whose size is only known after rendering (previews, images of unknown
@@ -91,6 +87,10 @@ _ELEMENT_ID = re.compile(r"^[\w-]{1,128}$")
 
 class ScreenshotError(Exception):
     """A shot failed: timeout, page too large, nothing drawn, or the browser failed."""
+
+
+class BrowserMissing(ScreenshotError):
+    """No browser at the configured or discovered path; the message names the command to run."""
 
 
 class ScreenshotTimeout(ScreenshotError):
@@ -162,27 +162,20 @@ def preview_host_ids(link: str) -> tuple[str, str]:
 
 
 def default_chromium_path() -> str:
-    """``CHROMIUM_PATH``, else the first installed of: Playwright's headless shell, Debian's
-    ``chromium-headless-shell``, Playwright's Chromium, the system ``chromium``.
+    """The browser to launch: :func:`core.toolchain.find_browser` with ``CHROMIUM_PATH``, else
+    ``/usr/bin/chromium`` (launching it then fails with :class:`BrowserMissing`).
 
-    The headless shell first: every shot opens a new context and page, and in the full browser
-    (``chromium`` in headless mode) each page brings the whole browser's per-tab machinery and a
-    heavier renderer. Measured with bench/screenshots.py on 2 cores (Chromium 156, Debian 12):
-    ~170 ms of CPU per shot with the shell against ~580 ms with ``/usr/bin/chromium``
-    (9.2 vs 3.4 shots/s at load 3.5). Same Blink, same rendering of our pages.
+    The headless shell is preferred there: every shot opens a new context and page, and in the
+    full browser (``chromium`` in headless mode) each page brings the whole browser's per-tab
+    machinery and a heavier renderer. Measured with bench/screenshots.py on 2 cores (Chromium
+    156, Debian 12): ~170 ms of CPU per shot with the shell against ~580 ms with
+    ``/usr/bin/chromium`` (9.2 vs 3.4 shots/s at load 3.5). Same Blink, same rendering.
     """
-    if settings.CHROMIUM_PATH:
-        return settings.CHROMIUM_PATH
-    browsers = os.environ.get("PLAYWRIGHT_BROWSERS_PATH") or str(Path.home() / ".cache" / "ms-playwright")
-    for pattern in (
-        os.path.join(browsers, "chromium_headless_shell-*", "chrome-*", "*headless_shell"),
-        SYSTEM_HEADLESS_SHELL,
-        os.path.join(browsers, "chromium-*", "chrome-linux*", "chrome"),
-    ):
-        found = sorted(glob.glob(pattern))
-        if found:
-            return found[-1]
-    return shutil.which("chromium") or shutil.which("chromium-browser") or SYSTEM_CHROMIUM
+    try:
+        found = find_browser(configured=settings.CHROMIUM_PATH)
+    except ToolMissing:
+        return settings.CHROMIUM_PATH  # launching it raises BrowserMissing with the fix
+    return found.path if found else SYSTEM_CHROMIUM
 
 
 @dataclass
@@ -278,6 +271,11 @@ class ScreenshotService:
             self._playwright = await async_playwright().start()
         if self._browser is not None:
             logger.warning("Chromium disconnected; launching a new one")
+        if not os.path.exists(self.executable_path):
+            raise BrowserMissing(
+                f"No browser at {self.executable_path}: run `make setup`, or {BROWSER_FIX},"
+                " or set CHROMIUM_PATH"
+            )
         self._browser = await self._playwright.chromium.launch(
             executable_path=self.executable_path, args=list(CHROMIUM_ARGS), headless=True
         )

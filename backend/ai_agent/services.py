@@ -23,19 +23,22 @@ from django.db.models import F
 from django.utils import timezone
 
 from AdSpark.models import Creative, CreativeDetails
-from core.jobs import job_claim, job_fail, job_succeed
+from core.jobs import job_claim, job_fail, job_succeed, publish_on_commit
 from core.models import JobStatus
 from core.text import text_clean
 from core.urlsafety import UnsafeURLError
 
 from .images import png_size, sniff_image_type
-from .models import AdVariant, Provider, Stage
+from .metrics import generation_count
+from .models import AdVariant, Stage
 from .providers import get_provider
 from .providers.base import (
     GenerationHooks,
     GenerationRequest,
     GenerationResult,
+    ProviderError,
     ProviderPermanentError,
+    ProviderTransientError,
     Render,
     download_image,
 )
@@ -120,7 +123,9 @@ def _enqueue(variant: AdVariant) -> None:
         "user_id": variant.owner_id,
     }
     task_id = variant.celery_task_id
-    transaction.on_commit(lambda: generate_ad_variant_async.apply_async(kwargs=kwargs, task_id=task_id))
+    publish_on_commit(
+        lambda: generate_ad_variant_async.apply_async(kwargs=kwargs, task_id=task_id), what=f"variant {task_id}"
+    )
 
 
 def variant_create(
@@ -301,8 +306,23 @@ def variant_generate(
         ProviderTransientError: the variant stays ``running`` (with any run id saved); retry.
         ProviderPermanentError: the variant is marked ``failed`` first.
     """
-    if not job_claim(AdVariant, pk=variant_id, task_id=task_id):
+    from .screenshots import ScreenshotError
+
+    lease = job_claim(AdVariant, pk=variant_id, task_id=task_id)
+    if lease is None:
         return AdVariant.objects.get(pk=variant_id)
+    # The lease is renewed while the provider works (a generation takes up to the soft limit,
+    # far longer than one lease) and given up for the countdown when a retry follows.
+    with lease.heartbeat():
+        try:
+            return _variant_generate(variant_id=variant_id, screenshots=screenshots, on_progress=on_progress)
+        except (ProviderTransientError, ScreenshotError) as exc:
+            retry_after = float(getattr(exc, "retry_after", None) or 0.0)
+            lease.release(wait_seconds=max(float(settings.RETRY_BACKOFF_CAP), retry_after))
+            raise
+
+
+def _variant_generate(*, variant_id: int, screenshots: Any, on_progress: Any) -> AdVariant:
     variant = AdVariant.objects.get(pk=variant_id)
     hooks = _RowHooks(variant_id=variant.pk, on_progress=on_progress)
     started = time.monotonic()
@@ -327,7 +347,12 @@ def variant_generate(
             resume_run_id=variant.provider_run_id,
             checkpoint=variant.provider_meta,
         )
-        result = provider.generate(request, hooks.as_hooks())
+        try:
+            result = provider.generate(request, hooks.as_hooks())
+        except ProviderError as exc:
+            generation_count(provider=variant.provider, error=exc)
+            raise
+        generation_count(provider=variant.provider)
         hooks.progress(90, Stage.DOWNLOADING)
         renders = _result_renders(result, screenshots)
     except ProviderPermanentError as exc:
@@ -437,52 +462,4 @@ def variant_rate(*, variant: AdVariant, rating: int, comment: str = "") -> AdVar
             f"Only succeeded variants can be rated; this one is {variant.status}.", field="status"
         )
     variant.refresh_from_db()
-    return variant
-
-
-def variant_demo(
-    *,
-    creative_id: str | None = None,
-    owner: Any = None,
-    prompt: str = "Summer sale: 20% off everything this week",
-    provider: str = Provider.TEMPLATE,
-    timeout: float = 120.0,
-    stdout: Any = None,
-) -> AdVariant:
-    """Generate one variant through the ``ai_generation`` queue and print its image path.
-
-    For the demo command: takes ``creative_id`` (default: the most recently shown creative),
-    ``owner`` (default: a user named "demo", created if missing), enqueues the task (a worker
-    must consume ``ai_generation``), waits up to ``timeout`` seconds and prints
-    ``variant <id> <status>: <absolute image path>`` to ``stdout`` (default: print).
-
-    Raises:
-        Creative.DoesNotExist: no creative to use. TimeoutError: not finished in time.
-    """
-    creative = (
-        Creative.objects.select_related("advertiser").get(pk=creative_id)
-        if creative_id
-        else Creative.objects.select_related("advertiser").order_by("-last_shown").first()
-    )
-    if creative is None:
-        raise Creative.DoesNotExist("No creative is stored yet: run a fetch first.")
-    if owner is None:
-        owner, _ = get_user_model().objects.get_or_create(
-            username="demo", defaults={"email": "demo@localhost"}
-        )
-    with transaction.atomic():
-        variant, _ = variant_create(owner=owner, creative=creative, prompt=prompt, provider=provider)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        variant.refresh_from_db()
-        if variant.is_finished:
-            break
-        time.sleep(0.25)
-    else:
-        raise TimeoutError(
-            f"variant {variant.pk} did not finish within {timeout:.0f} s (is an ai_generation worker running?)"
-        )
-    path = default_storage.path(variant.image.name or "") if variant.image else ""
-    line = f"variant {variant.pk} {variant.status}: {path or variant.error}"
-    (stdout.write(line + "\n") if stdout is not None else print(line))
     return variant

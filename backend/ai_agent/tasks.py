@@ -9,12 +9,11 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from celery.exceptions import SoftTimeLimitExceeded
 
-from AdSpark.tasks import backoff_seconds
+from core.tasks import JobTask
 
 from . import services
-from .providers.base import ProviderPermanentError, ProviderTransientError
+from .providers.base import ProviderTransientError
 from .screenshots import ScreenshotError
 
 logger = logging.getLogger(__name__)
@@ -31,7 +30,14 @@ def _summary(variant: Any) -> dict[str, Any]:
     }
 
 
-@shared_task(bind=True, name="ai_agent.tasks.generate_ad_variant_async")
+@shared_task(
+    bind=True,
+    base=JobTask,
+    name="ai_agent.tasks.generate_ad_variant_async",
+    job_model="ai_agent.AdVariant",
+    job_id_kwarg="variant_id",
+    autoretry_for=(ProviderTransientError, ScreenshotError),
+)
 def generate_ad_variant_async(
     self: Any,
     variant_id: int | None = None,
@@ -48,8 +54,9 @@ def generate_ad_variant_async(
 
     Returns a summary dict. A redelivered or repeated message for a finished variant returns
     its summary without generating again. Transient provider and browser errors are retried
-    with exponential backoff and jitter (``max_retries`` in backend/celery.py), then the variant
-    fails; the soft time limit fails it with the reason.
+    with exponential backoff and jitter, honouring Retry-After (:class:`core.tasks.JobTask`;
+    ``max_retries`` in backend/celery.py), then the variant fails; the soft time limit and
+    unexpected errors fail it with the reason (``JobTask.on_failure``).
 
     Raises:
         ProviderPermanentError: the variant was marked failed (no retry).
@@ -64,33 +71,8 @@ def generate_ad_variant_async(
         ).pk
 
     def on_progress(percent: int, stage: str) -> None:
-        self.update_state(
-            state="PROGRESS", meta={"variant_id": variant_id, "percent": percent, "stage": stage}
-        )
+        self.progress({"variant_id": variant_id, "percent": percent, "stage": stage})
 
-    try:
-        variant = services.variant_generate(variant_id=variant_id, task_id=task_id, on_progress=on_progress)
-    except (ProviderTransientError, ScreenshotError) as exc:
-        if self.request.retries >= self.max_retries:
-            services.variant_fail(
-                variant_id=variant_id, error=f"Gave up after {self.request.retries + 1} attempts: {exc}"
-            )
-            raise
-        retry_after = getattr(exc, "retry_after", None)
-        countdown = backoff_seconds(self.request.retries, retry_after=retry_after)
-        services.variant_note_retry(variant_id=variant_id, error=str(exc), countdown=countdown)
-        logger.info("variant %s: %s; retrying in %.1f s", variant_id, exc, countdown)
-        raise self.retry(exc=exc, countdown=countdown) from exc
-    except SoftTimeLimitExceeded:
-        services.variant_fail(
-            variant_id=variant_id,
-            error=f"Time limit exceeded: generation was stopped after {self.soft_time_limit or 'the soft limit'} s.",
-        )
-        raise
-    except ProviderPermanentError:
-        raise
-    except Exception as exc:
-        # A bug or an unexpected failure must not leave the variant stuck in ``running``.
-        services.variant_fail(variant_id=variant_id, error=f"Unexpected error: {type(exc).__name__}: {exc}")
-        raise
+    variant = services.variant_generate(variant_id=variant_id, task_id=task_id, on_progress=on_progress)
+    self.defer_while_leased(variant)
     return _summary(variant)

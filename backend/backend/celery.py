@@ -83,7 +83,7 @@ TASKS: dict[str, dict[str, Any]] = {
     },
     # One attempt = a screenshot (SCREENSHOT_TIMEOUT 20 s), a provider call (DIFY_TIMEOUT 150 s
     # per request) and an image download (60 s): 300 s soft fails the variant with the reason,
-    # 360 s hard kills the child. Transient errors retry 4 times (backoff_seconds, jittered).
+    # 360 s hard kills the child. Transient errors retry 4 times (core.tasks.JobTask: backoff, jitter).
     "ai_agent.tasks.generate_ad_variant_async": {
         "queue": QUEUE_AI_GENERATION,
         "soft_time_limit": 300,
@@ -93,6 +93,8 @@ TASKS: dict[str, dict[str, Any]] = {
         "rate_limit": "30/m",
     },
     "core.tasks.probe_task": {"queue": QUEUE_DEFAULT, "soft_time_limit": 10, "time_limit": 20},
+    # One SET in Redis every minute (core.heartbeat); a tick older than a minute is dropped.
+    "core.tasks.beat_heartbeat_task": {"queue": QUEUE_DEFAULT, "soft_time_limit": 10, "time_limit": 20},
     "core.tasks.repair_stuck_runs_task": {
         "queue": QUEUE_MAINTENANCE,
         "soft_time_limit": 300,
@@ -147,7 +149,6 @@ app.conf.update(
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
-    result_backend_transport_options={"retry_policy": {"timeout": 5.0}},
     broker_connection_retry_on_startup=True,
     # Flower and monitor_celery.py read task events.
     worker_send_task_events=True,
@@ -184,3 +185,6 @@ def _redact_worker_logs(logger: Any, **kwargs: Any) -> None:
 
 
 app.autodiscover_tasks()
+
+# Task metrics from worker signals and the publish-time header (core.metrics.celery).
+import core.metrics.celery  # noqa: E402, F401

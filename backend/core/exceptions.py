@@ -1,16 +1,34 @@
-"""DRF's exception handler, with error messages bounded in length.
+"""The API's exception handler: DRF's own, plus ``503`` JSON when Redis (broker or cache) is
+down, with every error body an object and its messages bounded in length.
 
-Messages that quote the caller's value (DRF's ``"…" is not a valid choice.``, ours via
-:func:`core.text.echo`) would otherwise send a 2 MB value straight back.
+Throttles read their counters from the cache (Redis) and the enqueue endpoints publish to the
+broker (Redis): with Redis unreachable those raise connection errors that DRF would turn into
+a 500 HTML page. They are a temporary outage, so the client gets ``503`` with a JSON body and
+``Retry-After`` instead. Messages that quote the caller's value (DRF's ``"…" is not a valid
+choice.``, ours via :func:`core.text.echo`) would otherwise send a 2 MB value straight back.
+Set as ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``; core/middleware.py applies the same 503 rule
+to errors raised outside DRF.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from django.http import JsonResponse
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import exception_handler
 
+logger = logging.getLogger(__name__)
+
+# Seconds a client should wait before trying again: a Redis restart with its append-only
+# file takes a few seconds (tests/ops/test_crash_safety.py).
+RETRY_AFTER_SECONDS = 30
+UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, BrokerError)
+UNAVAILABLE_BODY = {"detail": "A backing service is unavailable; try again shortly.", "code": "service_unavailable"}
 # Longest error message returned (characters); ours are far shorter.
 MAX_MESSAGE_LENGTH = 300
 
@@ -25,10 +43,20 @@ def _bounded(value: Any) -> Any:
     return value
 
 
-def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler; the body is always an object and every message is cut to
-    :data:`MAX_MESSAGE_LENGTH` characters."""
-    response = drf_exception_handler(exc, context)
+def unavailable_response(exc: Exception, where: str) -> JsonResponse:
+    """The ``503`` answer for a Redis outage (``exc``), logged once with ``where`` it happened."""
+    logger.warning("%s: Redis is unavailable: %s", where, exc)
+    return JsonResponse(UNAVAILABLE_BODY, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF's handler, ``503 {"detail", "code": "service_unavailable"}`` for a Redis outage;
+    the body is always an object and every message is cut to :data:`MAX_MESSAGE_LENGTH`."""
+    if isinstance(exc, UNAVAILABLE):
+        view = context.get("view")
+        logger.warning("%s: Redis is unavailable: %s", type(view).__name__ if view else "API", exc)
+        return Response(UNAVAILABLE_BODY, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    response = exception_handler(exc, context)
     if response is not None:
         # A ValidationError raised with a list (a filter, a hand-raised one) is not about one
         # field: give it the shape of every other error body, an object.

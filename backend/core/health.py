@@ -2,16 +2,38 @@
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import redis
-from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 
 from backend.celery import QUEUES, app
 
+from .metrics import SENT_AT_HEADER
 from .redaction import redact
+
+# inspect() broadcasts to every worker: answer from a cache for this many seconds.
+CONSUMERS_CACHE_SECONDS = 5
+
+
+@contextmanager
+def broker_client() -> Iterator[redis.Redis]:
+    """A redis-py client for the broker, through Kombu, so ``redis://``, ``rediss://`` (TLS) and
+    ``sentinel://`` URLs (the current master) all work.
+
+    Raises:
+        redis.RedisError, kombu's OperationalError: the broker is unreachable.
+    """
+    with app.connection_for_read() as conn:
+        # One quick attempt: a health check or a scrape must answer "down" fast, not retry.
+        conn.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
+        # Kombu's Redis channels (redis, rediss, sentinel) expose their redis-py client.
+        yield conn.default_channel.client  # type: ignore[attr-defined]
 
 
 def check_database() -> dict[str, Any]:
@@ -34,11 +56,12 @@ def check_redis(url: str | None = None) -> dict[str, Any]:
     """``{"ok": bool, "latency_ms": float, "error"?: str}`` for ``PING`` on the broker's Redis."""
     started = time.perf_counter()
     try:
-        client = redis.Redis.from_url(
-            url or settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2
-        )
-        client.ping()
-    except redis.RedisError as exc:
+        if url is None:
+            with broker_client() as client:
+                client.ping()
+        else:
+            redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping()
+    except Exception as exc:  # redis.RedisError or Kombu's OperationalError: down
         return {"ok": False, "error": redact(str(exc))[:300]}
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
@@ -61,6 +84,16 @@ def queue_consumers(timeout: float = 1.0) -> dict[str, list[str]]:
     return {queue: sorted(workers) for queue, workers in consumers.items()}
 
 
+def queue_consumers_cached() -> dict[str, list[str]]:
+    """:func:`queue_consumers`, cached for ``CONSUMERS_CACHE_SECONDS`` in the Django cache
+    (health checks and metric scrapes may come every few seconds from several places)."""
+    consumers: dict[str, list[str]] | None = cache.get("health:consumers")
+    if consumers is None:
+        consumers = queue_consumers()
+        cache.set("health:consumers", consumers, CONSUMERS_CACHE_SECONDS)
+    return consumers
+
+
 def broker_queue_keys(queue: str) -> tuple[str, ...]:
     """The Redis lists that hold ``queue``'s waiting messages, highest priority first.
 
@@ -76,10 +109,40 @@ def queue_depths() -> dict[str, int | None]:
     Waiting messages are the sum over :func:`broker_queue_keys`. None if Redis is down.
     """
     try:
-        client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=2, socket_connect_timeout=2)
-        depths: dict[str, int | None] = {}
-        for queue in QUEUES:
-            depths[queue] = sum(int(client.llen(key)) for key in broker_queue_keys(queue))
-        return depths
-    except redis.RedisError:
+        with broker_client() as client:
+            depths: dict[str, int | None] = {}
+            for queue in QUEUES:
+                depths[queue] = sum(int(client.llen(key)) for key in broker_queue_keys(queue))
+            return depths
+    except Exception:  # redis.RedisError or Kombu's OperationalError: unknown
         return {queue: None for queue in QUEUES}
+
+
+def queue_oldest_ages(*, now: float | None = None) -> dict[str, float | None]:
+    """Return ``{queue: seconds the oldest waiting message has waited}`` (None: empty queue,
+    or its oldest message carries no ``adspark_sent_at`` header).
+
+    Kombu LPUSHes new messages and BRPOPs from the tail, so each list's oldest message is at
+    index -1; a queue's age is the largest over :func:`broker_queue_keys`. Messages are JSON
+    envelopes ``{"body", "headers": {..., "adspark_sent_at": Unix seconds}, "properties"}``.
+
+    Raises:
+        redis.RedisError, kombu's OperationalError: the broker is unreachable.
+    """
+    now = time.time() if now is None else now
+    ages: dict[str, float | None] = {}
+    with broker_client() as client:
+        for queue in QUEUES:
+            oldest: float | None = None
+            for key in broker_queue_keys(queue):
+                raw = client.lindex(key, -1)
+                if raw is None:
+                    continue
+                try:
+                    sent_at = float(json.loads(raw)["headers"][SENT_AT_HEADER])
+                except (ValueError, KeyError, TypeError):
+                    continue
+                age = max(0.0, now - sent_at)
+                oldest = age if oldest is None else max(oldest, age)
+            ages[queue] = oldest
+    return ages

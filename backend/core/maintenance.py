@@ -1,12 +1,20 @@
 """Maintenance services (queue ``maintenance``): stuck-run repair, pruning, default schedules.
 
-Stuck-run repair covers every job model (:func:`core.jobs.job_models`). A row is stuck when it
-is ``running`` and was last claimed (``updated_at``, set by :func:`core.jobs.job_claim`) longer
-ago than its task's hard time limit plus ``STUCK_MARGIN_SECONDS``: no attempt can run that
-long, so the worker that held it died (OOM kill, SIGKILL, a lost host) and, if the broker
-redelivers nothing, the row would stay ``running`` for ever. Idempotent jobs (listed in
-``REQUEUE``) are sent to their task again, up to ``MAX_REQUEUES`` times; the others are
-marked failed with the reason.
+The stuck-run repair covers every job model (:func:`core.jobs.job_models`) and does two things:
+
+* A ``running`` row whose lease expired (:func:`core.jobs.jobs_stuck`: its worker died, or a
+  countdown it waited on passed without its message coming back) is sent to its task again
+  (the task registered by the row's app, :func:`core.jobs.job_register`) under its task id.
+  Re-sends of rows a worker died holding are counted (``JobKind.requeue_counter``, up to
+  ``MAX_REQUEUES``, then the row is failed with the reason; models without a counter, whose
+  task is not safe to run twice, are failed at once); re-sending a row that only waited costs
+  nothing and is not counted.
+* A ``pending`` row whose message is older than ``JOB_PENDING_REPUBLISH_SECONDS``
+  (:func:`core.jobs.jobs_unpublished`: Redis lost it, e.g. flushed after commit) is published
+  again under its own task id. A duplicate message is harmless: the lease lets one delivery run.
+
+Beat runs the repair every ``JOB_REPAIR_INTERVAL_SECONDS`` and every worker asks for one when
+it starts (core.apps), so a dead worker's jobs are taken over within a lease plus an interval.
 """
 
 from __future__ import annotations
@@ -14,111 +22,112 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from backend.celery import app, hard_time_limit
+from backend.celery import app
 
-from .jobs import job_fail, job_models, job_stuck_limit, jobs_stuck
+from .heartbeat import BEAT_HEARTBEAT_INTERVAL
+from .jobs import (
+    JobKind,
+    job_fail_registered,
+    job_kind,
+    job_models,
+    jobs_stuck,
+    jobs_unpublished,
+    lease_seconds,
+)
 from .models import FINISHED_STATUSES, Job, JobStatus
 
 logger = logging.getLogger(__name__)
 
-# A retried task waits up to BACKOFF_CAP (600 s, AdSpark.tasks) between attempts while its
-# row stays ``running``; 15 min covers that wait plus queueing on a busy worker.
-STUCK_MARGIN_SECONDS = 15 * 60
 MAX_REQUEUES = 3
 # Finished job rows and their logs are kept this long (days) for the API and the admin.
 PRUNE_RUNS_DAYS = 30
 PRUNE_BATCH_SIZE = 1000
 
 
-@dataclass(frozen=True)
-class Requeue:
-    """How to re-send a stuck job: task name, the kwargs from the row, and the model field
-    counting re-sends (bounded by ``MAX_REQUEUES``)."""
+def stuck_runs_repair(*, now: dt.datetime | None = None) -> dict[str, dict[str, int]]:
+    """Re-send stuck and lost job rows; return ``{model label: {"requeued", "republished", "failed"}}``.
 
-    task_name: str
-    kwargs: Callable[[Any], dict[str, Any]]
-    counter: str
-
-
-# Jobs whose task can safely run again from its checkpoint (keyed by model label).
-REQUEUE: dict[str, Requeue] = {
-    # A fetch resumes from next_page_token; replayed pages upsert nothing new.
-    "AdSpark.FetchRun": Requeue(
-        "AdSpark.tasks.fetch_creatives_task", lambda row: {"fetch_run_id": row.pk}, "retries"
-    ),
-    # A watch run resumes its own fetch; recording new creatives happens under a row lock once.
-    "AdSpark.WatchRun": Requeue(
-        "AdSpark.tasks.process_watch_task",
-        lambda row: {"watch_id": row.watch_id, "watch_run_id": row.pk},
-        "requeues",
-    ),
-}
-
-
-def stuck_runs_repair(
-    *, now: dt.datetime | None = None, margin_seconds: int = STUCK_MARGIN_SECONDS
-) -> dict[str, dict[str, int]]:
-    """Re-queue or fail every stuck job row; return ``{model label: {"requeued", "failed"}}``.
-
-    Each row is changed with a conditional UPDATE (still ``running``, still the same claim
-    time), so two repairs at once, or a worker that finishes meanwhile, cannot double it.
-    Messages are sent after commit with a fresh task id that is stored on the row first.
+    Each row is changed with a conditional UPDATE (still the same status, lease and
+    ``updated_at``), so two repairs at once, or a worker that finishes meanwhile, cannot double
+    it. Messages are sent after commit, under the row's own task id.
+    Models whose app registered no task are only failed when stuck.
     """
     now = now or timezone.now()
     report: dict[str, dict[str, int]] = {}
     for model in job_models():
-        limit = job_stuck_limit(model, margin_seconds=margin_seconds)
-        stuck = jobs_stuck(model, margin_seconds=margin_seconds, now=now)
-        requeue = REQUEUE.get(model._meta.label)
-        counts = {"requeued": 0, "failed": 0}
-        for row in stuck.iterator(chunk_size=200):
-            if requeue is not None and getattr(row, requeue.counter) < MAX_REQUEUES:
-                if _requeue(model, row, requeue, now):
+        kind = job_kind(model)
+        counts = {"requeued": 0, "republished": 0, "failed": 0}
+        for row in jobs_stuck(model, now=now).iterator(chunk_size=200):
+            died = bool(row.lease_owner) or row.lease_expires_at is None
+            counter = kind.requeue_counter if kind is not None else None
+            if kind is not None and (not died or (counter is not None and getattr(row, counter) < MAX_REQUEUES)):
+                if _requeue(model, row, kind, now, count=died):
                     counts["requeued"] += 1
                 continue
             reason = (
-                f"The worker running this job stopped: no progress for over {limit} s, beyond "
-                f"the task's hard time limit of {hard_time_limit(model.TASK_NAME)} s. Marked failed "
-                "by the stuck-run repair."
+                f"The worker running this job stopped: its lease of {lease_seconds()} s was not renewed. "
+                "Marked failed by the stuck-run repair."
             )
-            if requeue is not None:
+            if counter is not None:
                 reason += f" It had already been re-queued {MAX_REQUEUES} times."
-            if _fail_stuck(model, row, reason):
+            if job_fail_registered(model, pk=row.pk, error=reason):
                 counts["failed"] += 1
+        if kind is not None:
+            for row in jobs_unpublished(model, now=now).iterator(chunk_size=200):
+                if _republish(model, row, kind, now):
+                    counts["republished"] += 1
         if any(counts.values()):
             logger.warning("stuck-run repair %s: %s", model._meta.label, counts)
         report[model._meta.label] = counts
     return report
 
 
-def _fail_stuck(model: type[Job], row: Job, reason: str) -> bool:
-    if row.TASK_NAME == "AdSpark.tasks.process_watch_task":
-        from AdSpark.watches import watch_run_fail
-
-        return watch_run_fail(watch_run_id=row.pk, error=reason)
-    return job_fail(model, pk=row.pk, error=reason)
-
-
-def _requeue(model: type[Job], row: Job, requeue: Requeue, now: dt.datetime) -> bool:
-    task_id = str(uuid.uuid4())
+def _requeue(model: type[Job], row: Job, kind: JobKind, now: dt.datetime, *, count: bool) -> bool:
+    # The job keeps its task id (its status URL names it); a late copy of the old message is
+    # harmless, the lease lets one delivery run.
+    task_id = row.celery_task_id or str(uuid.uuid4())
+    fields: dict[str, Any] = {
+        "celery_task_id": task_id,
+        "updated_at": now,
+        # a short lease: the new delivery claims it; if the message is lost too, the next repair
+        # finds the row stuck again
+        "lease_owner": "",
+        "lease_expires_at": now + dt.timedelta(seconds=lease_seconds()),
+    }
+    if count:
+        fields["error"] = "Re-queued by the stuck-run repair: the worker running it stopped."
+        if kind.requeue_counter:
+            fields[kind.requeue_counter] = F(kind.requeue_counter) + 1
     with transaction.atomic():
-        updated = model._default_manager.filter(pk=row.pk, status=JobStatus.RUNNING, updated_at=row.updated_at).update(
-            celery_task_id=task_id,
-            updated_at=now,
-            error="Re-queued by the stuck-run repair: the worker running it stopped.",
-            **{requeue.counter: F(requeue.counter) + 1},
-        )
+        updated = model._default_manager.filter(
+            pk=row.pk,
+            status=JobStatus.RUNNING,
+            lease_owner=row.lease_owner,
+            lease_expires_at=row.lease_expires_at,
+            updated_at=row.updated_at,
+        ).update(**fields)
         if updated:
-            kwargs = requeue.kwargs(row)
-            transaction.on_commit(lambda: app.send_task(requeue.task_name, kwargs=kwargs, task_id=task_id))
+            kwargs = kind.task_kwargs(row)
+            transaction.on_commit(lambda: app.send_task(kind.task_name, kwargs=kwargs, task_id=task_id))
+    return bool(updated)
+
+
+def _republish(model: type[Job], row: Job, kind: JobKind, now: dt.datetime) -> bool:
+    task_id = row.celery_task_id or str(uuid.uuid4())
+    with transaction.atomic():
+        updated = model._default_manager.filter(
+            pk=row.pk, status=JobStatus.PENDING, updated_at=row.updated_at
+        ).update(updated_at=now, celery_task_id=task_id)
+        if updated:
+            kwargs = kind.task_kwargs(row)
+            transaction.on_commit(lambda: app.send_task(kind.task_name, kwargs=kwargs, task_id=task_id))
     return bool(updated)
 
 
@@ -171,6 +180,12 @@ def old_runs_prune(*, now: dt.datetime | None = None, days: int = PRUNE_RUNS_DAY
 # name -> (task, schedule, options). ``expires`` (seconds) drops a tick that waited in the
 # queue past the next one, so a backlog never runs the dispatcher many times in a row.
 DEFAULT_PERIODIC_TASKS: dict[str, dict[str, Any]] = {
+    # Proves beat is alive to monitor_celery.py --check and /metrics (core.heartbeat).
+    "Beat heartbeat": {
+        "task": "core.tasks.beat_heartbeat_task",
+        "interval": (BEAT_HEARTBEAT_INTERVAL, "seconds"),
+        "expire_seconds": BEAT_HEARTBEAT_INTERVAL - 5,
+    },
     "Dispatch due watches": {
         "task": "AdSpark.tasks.process_all_active_watches_task",
         "interval": (1, "minutes"),
@@ -184,8 +199,8 @@ DEFAULT_PERIODIC_TASKS: dict[str, dict[str, Any]] = {
     },
     "Repair stuck runs": {
         "task": "core.tasks.repair_stuck_runs_task",
-        "interval": (10, "minutes"),
-        "expire_seconds": 9 * 60,
+        "interval": (settings.JOB_REPAIR_INTERVAL_SECONDS, "seconds"),
+        "expire_seconds": settings.JOB_REPAIR_INTERVAL_SECONDS,
     },
     "Prune old runs and results": {
         "task": "core.tasks.prune_old_runs_task",

@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-import redis
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from kombu.exceptions import OperationalError
+
+from .exceptions import UNAVAILABLE, unavailable_response
 
 logger = logging.getLogger(__name__)
 
@@ -23,8 +23,6 @@ API_PREFIX = "/api/"
 # HTML and YAML by design: Swagger UI and the schema download.
 NOT_JSON_PATHS = ("/api/docs/", "/api/schema/")
 KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Location", "Vary")
-# Seconds a client should wait before retrying when Redis (broker, cache) is unreachable.
-UNAVAILABLE_RETRY_AFTER = 30
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -40,8 +38,8 @@ class APIJSONErrorMiddleware:
     """Answer every ``/api/`` error as JSON (see the module docstring).
 
     - ``RequestDataTooBig`` (a body over the upload limit) → ``413``;
-    - Redis unreachable (``redis.RedisError``, kombu's ``OperationalError``) → ``503`` with
-      ``Retry-After``;
+    - Redis unreachable (:data:`core.exceptions.UNAVAILABLE`) → ``503`` with ``Retry-After``,
+      as DRF views answer it (:func:`core.exceptions.api_exception_handler`);
     - any other non-JSON error answer keeps its status and gets ``{"detail": reason}``.
     """
 
@@ -63,11 +61,6 @@ class APIJSONErrorMiddleware:
             return None
         if isinstance(exception, RequestDataTooBig):
             return JsonResponse({"detail": "The request body is larger than the server accepts."}, status=413)
-        if isinstance(exception, (redis.RedisError, OperationalError)):
-            logger.warning("%s %s: Redis is unreachable: %s", request.method, request.path, exception)
-            response = JsonResponse(
-                {"detail": "A backing service (Redis) is unavailable; try again shortly."}, status=503
-            )
-            response["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
-            return response
+        if isinstance(exception, UNAVAILABLE):
+            return unavailable_response(exception, f"{request.method} {request.path}")
         return None

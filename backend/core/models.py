@@ -1,8 +1,10 @@
 """The durable job record shared by every long job (fetch run, watch run, variant).
 
 Celery results are only a cache; these rows are the truth. Status moves
-``pending → running → succeeded | failed`` and only through the conditional updates in
-:mod:`core.jobs`, so a redelivered or retried task cannot run a finished job again.
+``pending → running → succeeded | failed | cancelled`` and only through the conditional updates
+in :mod:`core.jobs`, so a redelivered or retried task cannot run a finished job again. A
+``running`` row is held by a lease (``lease_owner`` until ``lease_expires_at``) that the task
+renews while it works; see :mod:`core.jobs`.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
+    # Stopped on purpose (core.jobs.job_cancel / revoke_job): finished, never re-queued.
+    CANCELLED = "cancelled", "Cancelled"
 
 
 ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING)
-FINISHED_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED)
+FINISHED_STATUSES = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
 class Job(models.Model):
@@ -30,6 +34,11 @@ class Job(models.Model):
     ``progress_done`` / ``progress_total`` (units depend on the job: pages for a fetch run);
     ``error`` (readable text, empty on success); ``created_at`` / ``started_at`` /
     ``finished_at`` (timezone-aware UTC).
+
+    Lease (see :mod:`core.jobs`): ``lease_owner`` is ``"<task id>@<worker hostname>#<nonce>"``
+    of the delivery that holds a ``running`` row ("" when no delivery holds it, e.g. while it
+    waits on a retry countdown or a shared fetch); ``lease_expires_at`` is when the row counts as
+    stuck unless renewed (the heartbeat renews it every ``JOB_HEARTBEAT_SECONDS``).
 
     Concrete models set ``OWNER_FIELD``: the lookup path from the row to its owning user,
     used to scope ``/api/tasks/{task_id}/`` and the stuck-run repair's task name in
@@ -50,6 +59,8 @@ class Job(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
+    lease_owner = models.CharField(max_length=255, blank=True, default="")
+    lease_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         abstract = True

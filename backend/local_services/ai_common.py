@@ -1,6 +1,6 @@
-"""What the local Dify and OpenAI-compatible servers share (standard library only).
+"""What the local Dify and OpenAI-compatible servers share.
 
-An HTTP server on a daemon thread with: a request log, faults queued for the next requests
+On top of :class:`local_services.http_base.LocalHTTPServer`: a request log, faults queued for the next requests
 (``inject_fault``), signed image URLs that expire like the real providers' (the worker must
 store a copy), generated PNGs, and control endpoints for a server running as its own process:
 ``POST /_control/faults`` ``{"kind", "count", "delay", "endpoint"}``, ``POST /_control/reset``,
@@ -13,17 +13,15 @@ import hashlib
 import hmac
 import json
 import secrets
-import struct
 import threading
 import time
-import zlib
 from collections import deque
-from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
+
+from ai_agent.images import png_encode
+from local_services.http_base import LocalHTTPServer, Reply
 
 JSON_TYPE = "application/json"
 MALFORMED_BODY = b'{"data": {"status": "succeeded", "outputs": {"headline": '
@@ -31,17 +29,6 @@ MALFORMED_BODY = b'{"data": {"status": "succeeded", "outputs": {"headline": '
 # OpenAI's image URLs expire too (after minutes to an hour).
 IMAGE_TTL_SECONDS = 600
 IMAGE_SIZE = 256
-
-
-@dataclass(frozen=True)
-class Reply:
-    """An HTTP answer; ``stream`` (chunks sent as they come, connection closed) replaces ``body``."""
-
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_TYPE
-    headers: tuple[tuple[str, str], ...] = ()
-    stream: Iterator[bytes] | None = None
 
 
 def json_reply(status: int, payload: Any, headers: tuple[tuple[str, str], ...] = ()) -> Reply:
@@ -61,25 +48,10 @@ class Fault:
 def png_gradient(width: int, height: int, seed: int) -> bytes:
     """A small RGB PNG whose colours depend on ``seed`` (never blank)."""
     r0, g0, b0 = seed & 0xFF, (seed >> 8) & 0xFF, (seed >> 16) & 0xFF
-    rows = bytearray()
-    for y in range(height):
-        rows.append(0)
-        for x in range(width):
-            rows.extend(((r0 + x) & 0xFF, (g0 + y) & 0xFF, (b0 + x + y) & 0xFF))
-
-    def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(bytes(rows), 6))
-        + chunk(b"IEND", b"")
-    )
+    return png_encode(width, height, lambda x, y: ((r0 + x) & 0xFF, (g0 + y) & 0xFF, (b0 + x + y) & 0xFF))
 
 
-class LocalAIServer:
+class LocalAIServer(LocalHTTPServer):
     """Base of the local provider servers; subclasses implement :meth:`route` and set ``FAULTS``."""
 
     FAULTS: tuple[str, ...] = ()
@@ -96,62 +68,14 @@ class LocalAIServer:
         image_ttl: float = IMAGE_TTL_SECONDS,
     ) -> None:
         """``api_key`` None accepts any non-empty Bearer key; ``port`` 0 picks a free port."""
+        super().__init__(host=host, port=port, verbose=verbose)
         self.api_key = api_key
-        self.host = host
-        self.port = port
-        self.verbose = verbose
         self.image_ttl = image_ttl
         self._secret = secrets.token_bytes(16)
         self._lock = threading.Lock()
         self._faults: list[Fault] = []
         self._log: deque[dict[str, Any]] = deque(maxlen=10_000)
         self._images: dict[str, bytes] = {}
-        self._stopping = threading.Event()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        if self._httpd is not None:
-            raise RuntimeError("server already started")
-        self._stopping.clear()
-        self._httpd = _HTTPServer((self.host, self.port), self)
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"{self.NAME}-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        self._stopping.set()
-        httpd.shutdown()
-        httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """``http://host:port`` (the API lives under ``/v1``: see ``api_base``)."""
-        if self._httpd is None:
-            raise RuntimeError("server not started")
-        return f"http://{self.host}:{self.port}"
 
     @property
     def api_base(self) -> str:
@@ -282,6 +206,10 @@ class LocalAIServer:
             return False
         return self.api_key is None or hmac.compare_digest(auth[7:].strip(), self.api_key)
 
+    def internal_error(self, exc: Exception) -> Reply:
+        # a bug in the fake must not look like a hung provider
+        return json_reply(500, {"code": "internal_server_error", "message": f"local server bug: {exc}", "status": 500})
+
     def _control(self, method: str, path: str, body: bytes) -> Reply:
         if path == "/_control/requests" and method == "GET":
             return json_reply(200, {"requests": self.requests})
@@ -303,58 +231,3 @@ class LocalAIServer:
                 return json_reply(400, {"error": str(exc)})
             return json_reply(200, {"ok": True, "pending": self.pending_faults})
         return json_reply(404, {"error": "unknown control endpoint"})
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self, address: tuple[str, int], app: LocalAIServer) -> None:
-        self.app = app
-        super().__init__(address, _Handler)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "LocalAI/1.0"
-    server: _HTTPServer
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def _dispatch(self, method: str) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        try:
-            reply = self.server.app.handle(method, self.path, self.headers, body)
-        except Exception as exc:  # a bug in the fake must not look like a hung provider
-            reply = json_reply(
-                500, {"code": "internal_server_error", "message": f"local server bug: {exc}", "status": 500}
-            )
-        self.send_response(reply.status)
-        self.send_header("Content-Type", reply.content_type)
-        for name, value in reply.headers:
-            self.send_header(name, value)
-        if reply.stream is None:
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-            return
-        # Server-Sent Events: no length; the end of the stream is the end of the connection.
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-        try:
-            for chunk in reply.stream:
-                self.wfile.write(chunk)
-                self.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.app.verbose:
-            super().log_message(format, *args)

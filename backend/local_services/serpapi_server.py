@@ -4,7 +4,9 @@ It answers ``GET /search`` (and ``/search.json``) for the engines
 ``google_ads_transparency_center`` and ``google_ads_transparency_center_ad_details`` with real
 SerpApi responses recorded in ``shared/fixtures/serpapi/responses/`` (see the README there), so
 the real ``serpapi.Client`` -- HTTP, status codes, errors, pagination -- runs end to end in tests,
-the offline demo and benchmarks. Standard library only: it starts instantly and needs no Django.
+the offline demo and benchmarks. Standard library only (the HTTP side is
+:mod:`local_services.http_base`, shared with the Dify and OpenAI fakes): it starts instantly and
+needs no Django.
 
 Run it::
 
@@ -66,26 +68,24 @@ from __future__ import annotations
 import argparse
 import base64
 import binascii
-import contextlib
 import json
 import os
 import secrets
 import signal
-import socket
 import sys
 import threading
 import time
-import traceback
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import FrameType, TracebackType
-from typing import Any, Self
+from types import FrameType
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from local_services.http_base import LocalHTTPServer, Reply
 
 LIST_ENGINE = "google_ads_transparency_center"
 DETAILS_ENGINE = "google_ads_transparency_center_ad_details"
@@ -125,8 +125,6 @@ REQUEST_LOG_LIMIT = 100_000
 ARCHIVE_LIMIT = 200
 SEARCHES_PER_MONTH = 100_000
 RATE_LIMIT_PER_HOUR = 100_000
-# An idle keep-alive connection is closed after this many seconds, so threads do not pile up.
-IDLE_CONNECTION_TIMEOUT = 60
 
 # Bytes that base64-encode to "+/+/": every token then carries `+` and `/` like real ones.
 _TOKEN_MAGIC = b"\xfb\xff\xbf"
@@ -174,18 +172,9 @@ class Fault:
     engine: str | None
 
 
-@dataclass(frozen=True)
-class Reply:
-    """An HTTP answer: status code, body bytes and Content-Type."""
-
-    status: int
-    body: bytes
-    content_type: str = JSON_TYPE
-
-
 def json_reply(status: int, payload: dict[str, Any]) -> Reply:
     # SerpApi sends UTF-8 as is (e.g. the curly apostrophe in ARC'TERYX), not \u escapes.
-    return Reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"))
+    return Reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), JSON_TYPE)
 
 
 def error_reply(status: int, message: str) -> Reply:
@@ -378,7 +367,7 @@ def _utc_timestamp(unix_seconds: float) -> str:
     return datetime.fromtimestamp(unix_seconds, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-class LocalSerpApiServer:
+class LocalSerpApiServer(LocalHTTPServer):
     """A SerpApi-compatible HTTP server over recorded responses (see the module docstring).
 
     All methods are thread-safe: Celery worker threads may hit the server while a test injects
@@ -405,11 +394,9 @@ class LocalSerpApiServer:
             FileNotFoundError, RecordingError: see ``load_recordings``.
             OSError, ValueError: the regions file cannot be read or parsed.
         """
+        super().__init__(host=host, port=port, verbose=verbose)
         self.responses_dir = Path(responses_dir)
         self.api_key = api_key
-        self.host = host
-        self.port = port
-        self.verbose = verbose
         self.account_id = secrets.token_hex(12)
         self._region_codes = load_region_codes(
             regions_file or default_regions_file(self.responses_dir)
@@ -421,69 +408,6 @@ class LocalSerpApiServer:
         self._search_times: deque[float] = deque()
         self._search_count = 0
         self._archive: OrderedDict[str, bytes] = OrderedDict()
-        # Set by stop(): wakes injected delays so a stopping server does not hang.
-        self._stopping = threading.Event()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    # -- lifecycle ---------------------------------------------------------------------------
-
-    def start(self) -> Self:
-        """Bind and serve in a daemon thread; return self.
-
-        Raises:
-            RuntimeError: already started. OSError: the address cannot be bound.
-        """
-        if self._httpd is not None:
-            raise RuntimeError("server already started")
-        self._stopping.clear()
-        self._httpd = _HTTPServer((self.host, self.port), self)
-        self.port = self._httpd.server_address[1]
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever,
-            # stop() waits up to one poll interval; 50 ms keeps test teardown fast and idle cheap.
-            kwargs={"poll_interval": 0.05},
-            name=f"local-serpapi-{self.port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close open keep-alive connections and release the port. Idempotent."""
-        httpd, self._httpd = self._httpd, None
-        if httpd is None:
-            return
-        self._stopping.set()
-        httpd.shutdown()
-        # Without this, a client's pooled keep-alive connection would still be answered.
-        httpd.close_connections()
-        httpd.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``"http://127.0.0.1:54321"`` (set it as the client's BASE_DOMAIN).
-
-        Raises:
-            RuntimeError: the server is not started.
-        """
-        if self._httpd is None:
-            raise RuntimeError("server not started")
-        return f"http://{self.host}:{self.port}"
 
     # -- recordings, faults, log ---------------------------------------------------------------
 
@@ -581,8 +505,9 @@ class LocalSerpApiServer:
 
     # -- request handling (called from handler threads) ----------------------------------------
 
-    def handle(self, method: str, target: str, host: str, body: bytes) -> Reply:
-        """Answer one HTTP request: ``target`` is path + query, ``host`` the Host header."""
+    def handle(self, method: str, target: str, headers: Any, body: bytes) -> Reply:
+        """Answer one HTTP request: ``target`` is path + query (``url`` names the server)."""
+        host = headers.get("Host", "")
         split = urlsplit(target)
         path = split.path.rstrip("/") or "/"
         params = dict(parse_qsl(split.query, keep_blank_values=True))
@@ -775,7 +700,7 @@ class LocalSerpApiServer:
             body = self._archive.get(search_id)
         if body is None:
             return error_reply(404, f"Search `{search_id}` not found.")
-        return Reply(200, body)
+        return Reply(200, body, JSON_TYPE)
 
     def _account(self, params: dict[str, str]) -> Reply:
         api_key = params.get("api_key", "")
@@ -839,90 +764,6 @@ class LocalSerpApiServer:
         except (ValueError, TypeError, OSError) as exc:
             return error_reply(400, str(exc))
         return error_reply(404, "Not found.")
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], app: LocalSerpApiServer) -> None:
-        self.app = app
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):  # already closed by the client
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    # HTTP/1.1 keeps connections alive, as requests.Session expects; every reply has a length.
-    protocol_version = "HTTP/1.1"
-    server_version = "LocalSerpApi/1.0"
-    timeout = IDLE_CONNECTION_TIMEOUT
-    server: _HTTPServer
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def _dispatch(self, method: str) -> None:
-        started = time.monotonic()
-        app = self.server.app
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length > 0 else b""
-        try:
-            reply = app.handle(method, self.path, self.headers.get("Host", ""), body)
-        except Exception:
-            # A bug in this server, not a simulated failure: always say so on stderr.
-            traceback.print_exc()
-            reply = error_reply(500, "Internal server error.")
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", reply.content_type)
-            self.send_header("Content-Length", str(len(reply.body)))
-            self.end_headers()
-            self.wfile.write(reply.body)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client gave up (e.g. its timeout fired)
-        if app.verbose:
-            elapsed_ms = (time.monotonic() - started) * 1000
-            print(
-                f"{self.client_address[0]} {method} {_redact(self.path)} "
-                f"{reply.status} {len(reply.body)}B {elapsed_ms:.1f}ms",
-                file=sys.stderr,
-                flush=True,
-            )
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        pass  # _dispatch logs one richer line when verbose
-
-    def log_message(self, format: str, *args: Any) -> None:
-        if self.server.app.verbose:
-            super().log_message(format, *args)
-
-
-def _redact(target: str) -> str:
-    split = urlsplit(target)
-    if not split.query:
-        return target
-    params = [(k, "***" if k == "api_key" else v) for k, v in parse_qsl(split.query, True)]
-    return f"{split.path}?{urlencode(params, safe='*')}"
 
 
 def _raise_keyboard_interrupt(signum: int, frame: FrameType | None) -> None:

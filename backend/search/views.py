@@ -17,8 +17,8 @@ from rest_framework.views import APIView
 from AdSpark.filters import CreativeFilter
 from AdSpark.queries import FetchParamsError
 from AdSpark.serializers import FetchRunSerializer
-from AdSpark.watch_serializers import WatchSerializer
 from AdSpark.watches import watch_create
+from AdSpark.watches.serializers import WatchSerializer
 from core.filters import FilterBackend
 from core.pagination import PageNumberPagination
 

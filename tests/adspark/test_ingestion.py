@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from AdSpark import services
 from AdSpark.models import Advertiser, Creative, CreativeDetails, FetchRun
 from AdSpark.parsing import from_unix
 from AdSpark.queries import normalize_fetch_params
@@ -32,30 +33,98 @@ def _items(name: str) -> list[dict]:
     return json.loads((RESPONSES / name).read_text())["ad_creatives"]
 
 
-def test_it_inserts_a_page_and_replaying_it_changes_nothing() -> None:
+@pytest.fixture(params=["postgresql", "portable"])
+def page_writer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with each page upsert: PostgreSQL's one statement, and the portable one
+    (SQLite's) -- both against the test PostgreSQL database, so their rules must agree."""
+    if request.param == "portable":
+        monkeypatch.setattr(services, "_page_writer", lambda: services._page_upsert_portable)
+    return str(request.param)
+
+
+def _row_versions() -> list[tuple[str, str, object]]:
+    """Every creative's and advertiser's PostgreSQL row version (xmin) and updated_at."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT ad_creative_id, xmin::text, updated_at FROM "AdSpark_creative" '
+            'UNION ALL SELECT advertiser_id, xmin::text, updated_at FROM "AdSpark_advertiser" ORDER BY 1'
+        )
+        return cursor.fetchall()
+
+
+def test_it_inserts_a_page_and_replaying_it_writes_nothing(page_writer: str) -> None:
     items = _items("peer_tesla_p1.json")
     first = creative_upsert_page(items=items, region="2840")
     assert (first.seen, first.new, first.updated) == (40, 40, 0)
-    before = list(Creative.objects.order_by("pk").values_list("pk", "updated_at"))
+    before = _row_versions()
 
     again = creative_upsert_page(items=items, region="2840")
 
     assert (again.seen, again.new, again.updated) == (40, 0, 0)
     assert Creative.objects.count() == 40 and Advertiser.objects.count() == 1
-    assert list(Creative.objects.order_by("pk").values_list("pk", "updated_at")) == before
+    # no new row version anywhere: not one creative or advertiser was rewritten
+    assert _row_versions() == before
 
 
-def test_it_writes_a_page_with_a_bounded_number_of_statements() -> None:
+@pytest.mark.parametrize(
+    ("page_writer", "statements"),
+    [("postgresql", ["WITH"]), ("portable", ["SELECT", "INSERT", "INSERT"])],
+    indirect=["page_writer"],
+)
+def test_it_writes_a_page_with_a_bounded_number_of_statements(page_writer: str, statements: list[str]) -> None:
     items = _items("holloway_list_nike.json")
     with CaptureQueriesContext(connection) as queries:
         creative_upsert_page(items=items, region="2840")
-    # SELECT existing, upsert advertisers (first/last seen widened), upsert creatives
-    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
-    assert [sql.split()[0] for sql in statements] == ["SELECT", "INSERT", "INSERT"]
-    assert "ON CONFLICT" in statements[1] and "ON CONFLICT" in statements[2]
+    # PostgreSQL: one statement (advertisers in a CTE, creatives); portable: SELECT existing,
+    # upsert advertisers (first/last seen widened), upsert creatives
+    sql = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert [s.split()[0] for s in sql] == statements
+    assert all("ON CONFLICT" in s for s in sql if not s.startswith("SELECT"))
 
 
-def test_it_counts_changed_creatives_as_updated_and_merges_regions() -> None:
+def _stored() -> tuple[list[dict], list[dict]]:
+    creatives = list(Creative.objects.order_by("pk").values())
+    advertisers = list(Advertiser.objects.order_by("pk").values())
+    for row in creatives + advertisers:
+        row.pop("created_at")
+        row.pop("updated_at")
+    return creatives, advertisers
+
+
+def test_both_page_upserts_store_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a story of pages: a first sighting, a changed and widened re-sighting in another
+    # region and platform, a duplicate id on one page, and an advertiser seen on two pages
+    items = _items("peer_tesla_p1.json")
+    changed = copy.deepcopy(items[:4])
+    for n, item in enumerate(changed):
+        item["first_shown"] -= 86400 * (n % 2)  # earlier: first_shown widens
+        item["last_shown"] -= 86400 * (n % 3)  # earlier: last_shown must not shrink
+        item["total_days_shown"] += 1
+    pages = [
+        (items[10:], "2840", None),
+        ([*changed, items[5], items[5]], "2826", "YOUTUBE"),
+        (items[:12], "2840", "SEARCH"),
+        (_items("holloway_list_nike.json"), "2840", None),
+    ]
+    stored = []
+    counts = []
+    for writer in (services._page_upsert_postgresql, services._page_upsert_portable):
+        # When each upsert stores the same pages into empty tables
+        Creative.objects.all().delete()
+        Advertiser.objects.all().delete()
+        monkeypatch.setattr(services, "_page_writer", lambda writer=writer: writer)
+        results = [creative_upsert_page(items=page, region=region, platform=platform) for page, region, platform in pages]
+        counts.append([(r.seen, r.new, r.updated) for r in results])
+        stored.append(_stored())
+    # Then they count and store exactly the same
+    assert counts[0] == counts[1]
+    assert stored[0] == stored[1]
+    creative = next(row for row in stored[0][0] if row["ad_creative_id"] == items[0]["ad_creative_id"])
+    assert creative["regions"] == ["2826", "2840"] and creative["platforms"] == ["SEARCH", "YOUTUBE"]
+    assert creative["last_shown"] == from_unix(items[0]["last_shown"])
+
+
+def test_it_counts_changed_creatives_as_updated_and_merges_regions(page_writer: str) -> None:
     items = _items("peer_tesla_p1.json")
     creative_upsert_page(items=items, region="2840")
     changed = copy.deepcopy(items[:3])
@@ -72,7 +141,7 @@ def test_it_counts_changed_creatives_as_updated_and_merges_regions() -> None:
     assert creative.total_days_shown == items[0]["total_days_shown"] + 1
 
 
-def test_it_sets_advertiser_first_and_last_seen_from_all_its_creatives() -> None:
+def test_it_sets_advertiser_first_and_last_seen_from_all_its_creatives(page_writer: str) -> None:
     items = _items("peer_tesla_p1.json")
     creative_upsert_page(items=items[20:], region="2840")
     creative_upsert_page(items=items[:20], region="2840")  # written last, not necessarily latest
@@ -83,7 +152,7 @@ def test_it_sets_advertiser_first_and_last_seen_from_all_its_creatives() -> None
     assert advertiser.last_seen == from_unix(max(i["last_shown"] for i in items))
 
 
-def test_it_skips_unparseable_items_and_keeps_the_rest() -> None:
+def test_it_skips_unparseable_items_and_keeps_the_rest(page_writer: str) -> None:
     items = [*_items("exportscout_onlinelighting_gb.json"), {"format": "text"}]
     result = creative_upsert_page(items=items, region="2826")
     assert result.new == 6 and len(result.skipped) == 1
@@ -101,6 +170,7 @@ def test_it_runs_a_multi_page_fetch_and_records_progress(serpapi) -> None:  # ty
     assert run.stop_reason == "last_page" and run.next_page_token == ""
     assert seen_progress == [(1, 5), (2, 5), (3, 3)]
     assert len(run.creative_ids) == 40 and run.finished_at >= run.started_at
+    assert run.creative_ids == [item["ad_creative_id"] for item in _items("peer_tesla_p1.json")]
 
 
 def test_it_stops_at_max_pages_and_at_the_search_budget(serpapi, settings) -> None:  # type: ignore[no-untyped-def]
@@ -135,6 +205,7 @@ def test_it_resumes_from_the_checkpoint_after_a_transient_error(serpapi) -> None
 
     run = fetch_run_execute(fetch_run_id=run.pk, client=client)
     assert (run.status, run.pages_fetched, run.creatives_seen) == ("succeeded", 3, 40)
+    assert len(run.creative_ids) == len(set(run.creative_ids)) == 40  # appended page by page, no repeats
     assert [r["params"].get("next_page_token") is None for r in serpapi.requests] == [True, False, False]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
+from PIL import Image
 from rest_framework.test import APIClient
 
 from AdSpark.models import Creative
@@ -54,6 +56,11 @@ def test_it_generates_a_template_variant(
     assert Path(default_storage.path(variant.image.name)).is_relative_to(media_root)
     png = _stored_png(variant)
     assert png_size(png) == (1080, 1080) == (variant.image_width, variant.image_height)
+    # The worker drew the creative (its text card) and the variant is built on it: its colours
+    # are the card's, and the main image's background is the card's dominant colour.
+    assert variant.provider_meta["screenshot_kind"] == "text" and variant.provider_meta["template"] == "pillow"
+    corner = Image.open(io.BytesIO(png)).convert("RGB").getpixel((2, 1077))
+    assert "#{:02x}{:02x}{:02x}".format(*corner) == variant.provider_meta["palette"]["background"]
     response = alice_client.get(f"{URL}{variant.pk}/image/?size=300x250")
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert png_size(b"".join(response.streaming_content)) == (300, 250)

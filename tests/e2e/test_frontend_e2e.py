@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from core.toolchain import BROWSER_FIX, find_browser
 from local_services.serpapi_server import LocalSerpApiServer
 from tests.conftest import BACKEND_DIR, REPO_DIR, WorkerProcess, worker_env
 
@@ -32,7 +33,9 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 FRONTEND_DIR = REPO_DIR / "frontend"
 SCREENSHOT_DIR = REPO_DIR / "var" / "e2e-screenshots"
 LOG_DIR = REPO_DIR / "var" / "test-logs"
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# The browser `make setup` chose (core.toolchain), also for the page tests run by Node's Playwright.
+_BROWSER = find_browser()
+CHROMIUM = _BROWSER.path if _BROWSER else "/usr/bin/chromium"
 # Inputs of the production build: when one is newer than .next/BUILD_ID, the build is redone.
 BUILD_INPUTS = ["src", "public", "next.config.ts", "package-lock.json", "tsconfig.json"]
 DIFY_KEY = "app-e2e-dify-key"
@@ -122,7 +125,7 @@ class ServerProcess:
 def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str]]:
     """The whole stack; yields ``{"frontend": url, "backend": url}``."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium not found at {CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).")
+        pytest.fail(f"No browser found: run `make setup` or {BROWSER_FIX}, or set CHROMIUM_PATH.")
     ensure_frontend_build()
     started: list[WorkerProcess | ServerProcess] = []
     dify = None

@@ -26,12 +26,14 @@ WORKERS = {
     "celery-worker-maintenance": ("maintenance", 1, "512m"),
 }
 SERVICES = {"postgres", "redis", "migrate", "backend", "celery-beat", "flower", "frontend", *WORKERS}
+# `docker compose --profile monitoring up` adds these (tests/ops/test_monitoring.py).
+MONITORING = {"prometheus", "grafana"}
 
 
 def resolved(tmp_path: Path, name: str) -> dict:
     """``docker-compose -f NAME config`` in a copy of the project whose .env is .env.example."""
     if shutil.which("docker-compose") is None:
-        pytest.skip("docker-compose is not installed (apt-get install docker-compose)")
+        pytest.fail("docker-compose is not installed: run `make setup` (as root) or apt-get install docker-compose")
     project = tmp_path / "project"
     project.mkdir(exist_ok=True)
     shutil.copy(REPO_DIR / name, project / name)
@@ -61,7 +63,8 @@ def development(tmp_path: Path) -> dict:
 
 
 def test_it_defines_exactly_the_production_services(production):
-    assert set(production) == SERVICES
+    assert set(production) == SERVICES | MONITORING
+    assert {name for name, spec in production.items() if spec.get("profiles")} == MONITORING
     print("services:", sorted(production))
 
 

@@ -12,7 +12,8 @@ from django.core import mail
 
 from AdSpark.alerts import SIGNATURE_HEADER, watch_alert_email_send, webhook_attempt
 from AdSpark.models import DeliveryStatus, WatchRun, WebhookDelivery
-from AdSpark.watches import watch_run, watch_run_create
+from AdSpark.watches.dispatch import watch_run_create
+from AdSpark.watches.services import watch_run
 from tests.conftest import wait_for
 
 SECRET = "s3cret-s3cret-s3cret-s3cret"

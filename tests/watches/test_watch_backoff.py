@@ -8,11 +8,11 @@ import pytest
 from django.utils import timezone
 
 from AdSpark.models import WatchRun
-from AdSpark.watches import (
+from AdSpark.watches.dispatch import watch_run_create
+from AdSpark.watches.services import (
     WATCH_MAX_CONSECUTIVE_FAILURES,
     backoff_minutes,
     watch_run,
-    watch_run_create,
     watch_run_fail,
     watch_update,
 )

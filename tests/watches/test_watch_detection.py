@@ -11,7 +11,8 @@ from conftest import TESLA_RECORDING, with_creatives
 
 from AdSpark.models import FetchRun, WatchCreative, WatchRun
 from AdSpark.serpapi_client import SerpApiClient, SerpApiTransientError
-from AdSpark.watches import watch_run, watch_run_create, watch_run_fail
+from AdSpark.watches.dispatch import watch_run_create
+from AdSpark.watches.services import watch_run, watch_run_fail
 from core.models import JobStatus
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils import timezone
 
 from AdSpark.models import Watch, WatchRun, WatchTrigger
-from AdSpark.watches import watches_dispatch_due
+from AdSpark.watches.dispatch import watches_dispatch_due
 from core.models import JobStatus
 
 
@@ -103,7 +103,7 @@ def test_the_portable_claim_path_does_the_same_as_the_postgresql_one(make_watch,
     # SQLite (the local default) claims with three ORM statements instead of one CTE
     from django.db import transaction
 
-    from AdSpark.watches import _claim_batch_orm
+    from AdSpark.watches.dispatch import _claim_batch_orm
 
     watches = [make_watch(owner=alice) for _ in range(3)]
     with transaction.atomic():

@@ -20,13 +20,13 @@ instead of running (and paying for) the workflow again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
 import httpx
 from django.conf import settings
+from httpx_sse import EventSource, SSEError
 
 from ..models import Stage
 from .base import (
@@ -196,7 +196,7 @@ class DifyProvider:
                 if response.status_code >= 400:
                     response.read()
                     self._raise_for(response)
-                for event in _sse_events(response.iter_lines()):
+                for event in _sse_events(response):
                     name = event.get("event")
                     if name == "workflow_started":
                         run_id = str(
@@ -312,40 +312,26 @@ class DifyProvider:
         return urljoin(self.base_url + "/", value)
 
 
-def _sse_events(lines: Iterator[str]) -> Iterator[dict[str, Any]]:
-    """Parse Server-Sent Events into the JSON objects of their ``data:`` lines."""
-    buffer: list[str] = []
-    event_name = ""
-    for line in lines:
-        if line == "":
-            if buffer:
-                raw = "\n".join(buffer)
-                buffer = []
-                try:
-                    event = json.loads(raw)
-                except ValueError as exc:
-                    raise ProviderResponseError(
-                        "Dify sent an event that is not JSON.", code="malformed_response"
-                    ) from exc
-                if isinstance(event, dict):
-                    event.setdefault("event", event_name or "message")
-                    yield event
-            event_name = ""
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if name == "data":
-            buffer.append(value)
-        elif name == "event":
-            event_name = value
-    if buffer:
-        try:
-            event = json.loads("\n".join(buffer))
-        except ValueError as exc:
-            raise ProviderResponseError(
-                "Dify sent an event that is not JSON.", code="malformed_response"
-            ) from exc
-        if isinstance(event, dict):
-            yield event
+def _sse_events(response: httpx.Response) -> Iterator[dict[str, Any]]:
+    """The JSON objects of the ``data:`` fields of Dify's Server-Sent Events (``httpx-sse``).
+
+    An event without an ``"event"`` key gets the SSE event name (default ``"message"``).
+
+    Raises:
+        ProviderResponseError: the answer is not ``text/event-stream`` or an event is not JSON.
+    """
+    try:
+        for sse in EventSource(response).iter_sse():
+            if not sse.data:
+                continue
+            try:
+                event = sse.json()
+            except ValueError as exc:
+                raise ProviderResponseError(
+                    "Dify sent an event that is not JSON.", code="malformed_response"
+                ) from exc
+            if isinstance(event, dict):
+                event.setdefault("event", sse.event)
+                yield event
+    except SSEError as exc:
+        raise ProviderResponseError(f"Dify's stream is not Server-Sent Events: {exc}", code="malformed_response") from exc

@@ -1,4 +1,5 @@
-"""The ``openai`` provider: any OpenAI-compatible API (``OPENAI_BASE_URL``, ``OPENAI_API_KEY``).
+"""The ``openai`` provider: any OpenAI-compatible API (``OPENAI_BASE_URL``, ``OPENAI_API_KEY``),
+through the official ``openai`` SDK with its own retries off (``max_retries=0``).
 
 Copy comes from ``POST /chat/completions`` (model ``OPENAI_CHAT_MODEL``; the creative's
 screenshot is sent as an ``image_url`` data URL; the answer is asked for as a JSON object
@@ -16,9 +17,10 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
-import httpx
+import openai
 from django.conf import settings
 
 from ..models import Stage
@@ -71,40 +73,42 @@ class OpenAICompatProvider:
         self.api_key = settings.OPENAI_API_KEY if api_key is None else api_key
         self.timeout = timeout or settings.OPENAI_TIMEOUT
 
-    def _post(self, client: httpx.Client, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+    def _call(self, what: str, call: Callable[[], Any]) -> Any:
+        """Run one SDK call; map the SDK's errors to ours (the SDK itself never retries).
+
+        Raises:
+            ProviderTransientError: timeout, connection error, 429 (not quota) or 5xx.
+            ProviderPermanentError: other HTTP errors; ProviderResponseError: a body that is not
+            a JSON object.
+        """
         try:
-            response = client.post(path, json=payload)
-        except httpx.TimeoutException as exc:
-            raise ProviderTransientError(
-                f"The OpenAI-compatible API timed out: {exc}", code="timeout"
-            ) from exc
-        except httpx.TransportError as exc:
+            return call()
+        except openai.APITimeoutError as exc:
+            raise ProviderTransientError(f"The OpenAI-compatible API timed out: {exc}", code="timeout") from exc
+        except openai.APIConnectionError as exc:
             raise ProviderTransientError(
                 f"The OpenAI-compatible API could not be reached: {exc}", code="connection"
             ) from exc
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code >= 400:
-            error = body.get("error") if isinstance(body, dict) else None
-            error = error if isinstance(error, dict) else {}
+        except openai.APIStatusError as exc:
+            # The SDK's ``body`` is the ``error`` object already (or the whole body if it has none).
+            body: dict[str, Any] = exc.body if isinstance(exc.body, dict) else {}
+            nested = body.get("error")
+            error: dict[str, Any] = nested if isinstance(nested, dict) else body
             try:
-                retry_after = float(response.headers.get("retry-after", ""))
+                retry_after: float | None = float(exc.response.headers.get("retry-after", ""))
             except ValueError:
                 retry_after = None
             raise classify_error(
-                response.status_code,
+                exc.status_code,
                 str(error.get("code") or error.get("type") or ""),
-                str(error.get("message") or response.reason_phrase),
+                str(error.get("message") or exc.response.reason_phrase),
                 retry_after=retry_after,
-            )
-        if not isinstance(body, dict):
+            ) from exc
+        except (openai.APIResponseValidationError, ValueError) as exc:  # ValueError: broken JSON
             raise ProviderResponseError(
-                f"The OpenAI-compatible API answered {path} with a body that is not a JSON object.",
+                f"The OpenAI-compatible API answered {what} with a body that is not a JSON object.",
                 code="malformed_response",
-            )
-        return body
+            ) from exc
 
     def generate(self, request: GenerationRequest, hooks: GenerationHooks) -> GenerationResult:
         """See the module docstring. Raises ProviderTransientError / ProviderPermanentError."""
@@ -113,10 +117,10 @@ class OpenAICompatProvider:
                 "The openai provider is not configured: set OPENAI_API_KEY.", code="not_configured"
             )
         meta = dict(request.checkpoint)
-        with httpx.Client(
-            base_url=self.base_url + "/",
-            headers={"Authorization": f"Bearer {self.api_key}"},
-            timeout=httpx.Timeout(self.timeout, connect=10.0),
+        # max_retries=0: retries are the task's decision (backoff, checkpoints, the retry count
+        # on the variant); the SDK retrying inside would pay for a chat completion twice.
+        with openai.OpenAI(
+            api_key=self.api_key, base_url=self.base_url, timeout=self.timeout, max_retries=0
         ) as client:
             if "copy" not in meta:
                 hooks.progress(30, Stage.GENERATING)
@@ -144,7 +148,7 @@ class OpenAICompatProvider:
             meta={k: v for k, v in meta.items() if k != "copy"},
         )
 
-    def _chat(self, client: httpx.Client, request: GenerationRequest) -> dict[str, Any]:
+    def _chat(self, client: openai.OpenAI, request: GenerationRequest) -> dict[str, Any]:
         content: list[dict[str, Any]] = [
             {
                 "type": "text",
@@ -154,54 +158,43 @@ class OpenAICompatProvider:
         if request.screenshot:
             data_url = "data:image/png;base64," + base64.b64encode(request.screenshot).decode()
             content.append({"type": "image_url", "image_url": {"url": data_url}})
-        body = self._post(
-            client,
+        messages: Any = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": content}]
+        completion = self._call(
             "chat/completions",
-            {
-                "model": settings.OPENAI_CHAT_MODEL,
-                "messages": [
-                    {"role": "system", "content": SYSTEM_PROMPT},
-                    {"role": "user", "content": content},
-                ],
-                "response_format": {"type": "json_object"},
-                "user": request.user_ref,
-            },
+            lambda: client.chat.completions.create(
+                model=settings.OPENAI_CHAT_MODEL,
+                messages=messages,
+                response_format={"type": "json_object"},
+                user=request.user_ref,
+            ),
         )
         try:
-            message = body["choices"][0]["message"]["content"]
-        except (KeyError, IndexError, TypeError) as exc:
-            raise ProviderResponseError(
-                "The chat completion has no message.", code="malformed_response"
-            ) from exc
-        raw_usage = body.get("usage")
-        usage: dict[str, Any] = raw_usage if isinstance(raw_usage, dict) else {}
+            message = completion.choices[0].message.content
+        except (AttributeError, IndexError, TypeError) as exc:
+            raise ProviderResponseError("The chat completion has no message.", code="malformed_response") from exc
+        usage = getattr(completion, "usage", None)
         return {
-            "completion_id": str(body.get("id") or ""),
+            "completion_id": str(getattr(completion, "id", "") or ""),
             "copy": _parse_copy(str(message or "")),
-            "tokens": usage.get("total_tokens"),
-            "chat_model": body.get("model"),
+            "tokens": getattr(usage, "total_tokens", None),
+            "chat_model": getattr(completion, "model", None),
         }
 
-    def _image(self, client: httpx.Client, prompt: str) -> dict[str, Any]:
-        body = self._post(
-            client,
+    def _image(self, client: openai.OpenAI, prompt: str) -> dict[str, Any]:
+        size: Any = settings.OPENAI_IMAGE_SIZE  # any size the server accepts, not only OpenAI's
+        answer = self._call(
             "images/generations",
-            {
-                "model": settings.OPENAI_IMAGE_MODEL,
-                "prompt": prompt[:4000],
-                "n": 1,
-                "size": settings.OPENAI_IMAGE_SIZE,
-            },
+            lambda: client.images.generate(model=settings.OPENAI_IMAGE_MODEL, prompt=prompt[:4000], n=1, size=size),
         )
         try:
-            item = body["data"][0]
-        except (KeyError, IndexError, TypeError) as exc:
+            item = answer.data[0]
+        except (AttributeError, IndexError, TypeError) as exc:
             raise ProviderResponseError("The image answer has no data.", code="malformed_response") from exc
-        if isinstance(item, dict) and item.get("url"):
-            return {"url": str(item["url"])}
-        if isinstance(item, dict) and item.get("b64_json"):
+        if getattr(item, "url", None):
+            return {"url": str(item.url)}
+        if getattr(item, "b64_json", None):
             try:
-                return {"png": base64.b64decode(item["b64_json"], validate=True)}
+                return {"png": base64.b64decode(item.b64_json, validate=True)}
             except ValueError as exc:
                 raise ProviderResponseError(
                     "The image's b64_json is not base64.", code="malformed_response"

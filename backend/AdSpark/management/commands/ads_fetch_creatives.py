@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, TextIO, cast
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import transaction
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -21,9 +21,10 @@ from AdSpark.models import FetchRun
 from AdSpark.queries import CREATIVE_FORMATS, PLATFORMS, FetchParamsError, normalize_fetch_params
 from AdSpark.serpapi_client import SerpApiError
 from AdSpark.services import DryRunResult, fetch_dry_run, fetch_run_create, fetch_run_execute, fetch_run_fail
+from core.diagnostics import FriendlyCommand
 
 
-class Command(BaseCommand):
+class Command(FriendlyCommand):
     help = "Fetch creatives from the Google Ads Transparency Center (SerpApi) into the database."
 
     def add_arguments(self, parser: Any) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
 
+from core.diagnostics import FriendlyCommand
 from core.maintenance import DEFAULT_PERIODIC_TASKS, periodic_tasks_ensure
 
 
-class Command(BaseCommand):
+class Command(FriendlyCommand):
     help = (
         "Create the default periodic tasks (watch dispatcher every minute, creative cleanup "
         "daily, stuck-run repair every 10 minutes, pruning daily) in django-celery-beat's "

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from .models import Creative, Watch, WatchCreative, WatchRun
+from ..models import Creative, Watch, WatchCreative, WatchRun
 
 
 def watch_list(*, user: Any) -> QuerySet[Watch]:

@@ -13,15 +13,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from . import watch_selectors as selectors
-from .models import Watch
-from .watch_serializers import (
+from ..models import Watch
+from . import selectors
+from .dispatch import watch_run_create, watch_runs_create
+from .serializers import (
     TriggerAllSerializer,
     WatchNewCreativeSerializer,
     WatchRunSerializer,
     WatchSerializer,
 )
-from .watches import watch_create, watch_run_create, watch_runs_create, watch_update
+from .services import watch_create, watch_update
 
 _TriggerAllResponse = inline_serializer(
     "WatchTriggerAll", fields={"count": serializers.IntegerField(), "runs": WatchRunSerializer(many=True)}

@@ -10,10 +10,10 @@ from rest_framework import serializers
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField, StrictModelSerializer
 from core.urlsafety import UnsafeURLError
 
-from .models import Watch, WatchRun
-from .queries import CREATIVE_FORMATS, MAX_TEXT_LENGTH, PLATFORMS, FetchParamsError
-from .serializers import CreativeSerializer
-from .watches import QUERY_FIELDS, watch_query_normalize, webhook_url_check
+from ..models import Watch, WatchRun
+from ..queries import CREATIVE_FORMATS, MAX_TEXT_LENGTH, PLATFORMS, FetchParamsError
+from ..serializers import CreativeSerializer
+from .services import QUERY_FIELDS, watch_query_normalize, webhook_url_check
 
 
 class WatchRunSerializer(serializers.ModelSerializer):

@@ -5,15 +5,14 @@ The life of a watch:
 1. :func:`watch_create` / :func:`watch_update` validate the query exactly like a fetch
    (:func:`AdSpark.queries.normalize_fetch_params`) and store its normalised fields.
 2. celery beat runs ``process_all_active_watches_task`` every minute; it calls
-   :func:`watches_dispatch_due`, which claims due watches in batches
-   (``SELECT … FOR UPDATE SKIP LOCKED``), moves their ``next_run_at`` forward, creates one
-   pending :class:`WatchRun` each and, after commit, enqueues one ``process_watch_task`` each.
-   Two dispatchers at once never claim the same watch: the second skips locked rows, and
-   once the first commits the rows are no longer due.
+   :func:`AdSpark.watches.dispatch.watches_dispatch_due`, which creates one pending
+   :class:`WatchRun` per due watch and publishes one ``process_watch_task`` each.
 3. :func:`watch_run` runs one WatchRun: it finds or makes the :class:`FetchRun` (shared with
-   other watches of the same query within ``WATCH_FETCH_SHARE_SECONDS``), and when that fetch
-   succeeded records which creatives are new *to this watch* (:class:`WatchCreative`). The
-   first success is the baseline and alerts only if the watch asks for it.
+   other watches of the same query within ``WATCH_FETCH_SHARE_SECONDS``), runs it unless
+   another delivery already does (then it waits without a worker slot and the fetch's end
+   resumes it), and when that fetch succeeded records which creatives are new *to this watch*
+   (:class:`WatchCreative`). The first success is the baseline and alerts only if the watch
+   asks for it.
 4. A failed run (:func:`watch_run_fail`) never marks creatives as seen; the watch backs off
    (``interval · 2^failures``, capped) and is paused after ``WATCH_MAX_CONSECUTIVE_FAILURES``
    failures in a row, or at once on a permanent error (invalid key, rejected query).
@@ -22,29 +21,26 @@ The life of a watch:
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import secrets
-import time
-import uuid
-from collections.abc import Callable, Iterable, Mapping
-from contextlib import nullcontext
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import DateTimeField, ExpressionWrapper, F, Value
+from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from core.jobs import job_claim, job_fail, job_succeed
+from backend.celery import hard_time_limit
+from core.jobs import job_cancel, job_claim, job_fail, job_succeed
 from core.models import ACTIVE_STATUSES, JobStatus
 from core.urlsafety import check_url
 
-from .models import FetchRun, Watch, WatchCreative, WatchRun, WatchTrigger
-from .queries import FetchParamsError, FetchQuery, normalize_fetch_params
-from .serpapi_client import SerpApiClient, SerpApiPermanentError
-from .services import fetch_run_create, fetch_run_execute
+from ..models import FetchRun, Watch, WatchCreative, WatchRun, WatchTrigger
+from ..queries import FetchParamsError, FetchQuery, normalize_fetch_params
+from ..serpapi_client import SerpApiClient, SerpApiPermanentError, SerpApiTransientError
+from ..services import fetch_run_create, fetch_run_execute, transient_wait_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -52,19 +48,9 @@ logger = logging.getLogger(__name__)
 # covers one dispatcher tick's worth of watches even when the data_fetch queue is backed up,
 # and is short against the smallest interval (15 min), so no watch reuses stale results.
 WATCH_FETCH_SHARE_SECONDS: int = settings.WATCH_FETCH_SHARE_SECONDS
-# How long a watch run waits in-process for a fetch another watch is running (seconds).
-# Most fetches take 1-7 s per page (total_time_taken in the recordings); past this the task
-# retries later rather than hold a worker slot.
-WATCH_SHARED_FETCH_WAIT_SECONDS: float = settings.WATCH_SHARED_FETCH_WAIT_SECONDS
 WATCH_MAX_CONSECUTIVE_FAILURES: int = settings.WATCH_MAX_CONSECUTIVE_FAILURES
 # The longest backoff interval (minutes): a failing hourly watch goes 2 h, 4 h, 8 h, 16 h, 24 h.
 WATCH_MAX_BACKOFF_MINUTES = 24 * 60
-# Watches claimed per transaction. bench/watch_dispatch.py: 1,000 per batch claims 10,000
-# watches in ~3 queries per 1,000 and keeps each transaction's row locks short (<0.1 s).
-DISPATCH_BATCH_SIZE = 1000
-# Redis commands per pipeline when publishing (two per message: LPUSH + task-sent event).
-# kombu's default; bench/watch_dispatch.py shows no gain above it.
-PUBLISH_PIPELINE_SIZE = 1000
 
 QUERY_FIELDS = (
     "advertiser_ids",
@@ -77,14 +63,6 @@ QUERY_FIELDS = (
     "political_ads",
     "max_pages",
 )
-
-
-class SharedFetchPending(Exception):
-    """The run waits on a fetch another watch is running; retry the task later."""
-
-    def __init__(self, fetch_run_id: int):
-        super().__init__(f"Waiting for shared fetch run {fetch_run_id} to finish.")
-        self.fetch_run_id = fetch_run_id
 
 
 # --- validation, create, update ------------------------------------------------------------
@@ -203,192 +181,6 @@ def backoff_minutes(*, interval_minutes: int, failures: int) -> int:
     return min(interval_minutes * 2**failures, max(interval_minutes, WATCH_MAX_BACKOFF_MINUTES))
 
 
-# --- dispatch ------------------------------------------------------------------------------
-
-# (watch_id, watch_run_id, celery task id) of each run to enqueue.
-DispatchedRun = tuple[int, int, str]
-Publisher = Callable[[list[DispatchedRun]], None]
-
-
-def publish_watch_runs(runs: list[DispatchedRun]) -> None:
-    """Send one ``process_watch_task(watch_id, watch_run_id=…)`` message per run, in bulk.
-
-    The messages are exactly what ``apply_async`` sends (Celery's own ``create_task_message``
-    and ``send_task_message``, with the route, time limits and ``task-sent`` event), but the
-    per-message work that is the same for all is done once: routing, declaring the queue,
-    acquiring a producer. kombu's ``Producer.batch()`` pipelines the Redis commands (LPUSH and
-    the event's PUBLISH) ``PUBLISH_PIPELINE_SIZE`` at a time. bench/watch_dispatch.py: about
-    0.15 ms of CPU per message against 0.5 ms for ``apply_async`` in a loop with one producer.
-    On transports without batch support kombu publishes each message at once.
-    """
-    from backend.celery import app
-
-    from .tasks import process_watch_task as task
-
-    amqp = app.amqp
-    options = amqp.router.route({}, task.name, (0,), {}, task)  # type: ignore[arg-type]  # celery-types wants a class; Celery passes the instance
-    send_sent_event = app.conf.task_send_sent_event
-    with app.producer_or_acquire() as producer:
-        batch = (
-            producer.batch(max_size=PUBLISH_PIPELINE_SIZE) if hasattr(producer, "batch") else nullcontext()
-        )
-        with batch:
-            if options.get("queue") is not None:
-                producer.maybe_declare(options["queue"])
-            for watch_id, run_id, task_id in runs:
-                message = amqp.create_task_message(
-                    task_id,
-                    task.name,
-                    (watch_id,),
-                    {"watch_run_id": run_id},
-                    time_limit=task.time_limit,
-                    soft_time_limit=task.soft_time_limit,
-                    create_sent_event=send_sent_event,
-                    argsrepr=f"({watch_id},)",
-                    kwargsrepr=f"{{'watch_run_id': {run_id}}}",
-                )
-                amqp.send_task_message(producer, task.name, message, declare=[], **options)
-
-
-def _claim_batch_orm(now: dt.datetime, batch_size: int) -> list[DispatchedRun]:
-    """Claim one batch in three statements (any database): lock, move forward, insert runs."""
-    next_run = ExpressionWrapper(
-        Value(now) + F("interval_minutes") * Value(dt.timedelta(minutes=1)), output_field=DateTimeField()
-    )
-    ids = list(
-        Watch.objects.filter(is_active=True, next_run_at__lte=now)
-        .order_by("next_run_at", "id")
-        .select_for_update(skip_locked=True)
-        .values_list("pk", flat=True)[:batch_size]
-    )
-    if not ids:
-        return []
-    Watch.objects.filter(pk__in=ids).update(next_run_at=next_run)
-    runs = WatchRun.objects.bulk_create(
-        [
-            WatchRun(watch_id=watch_id, trigger=WatchTrigger.SCHEDULE, celery_task_id=str(uuid.uuid4()))
-            for watch_id in ids
-        ]
-    )
-    return [(run.watch_id, run.pk, str(run.celery_task_id)) for run in runs]
-
-
-def _claim_batch_postgresql(now: dt.datetime, batch_size: int) -> list[DispatchedRun]:
-    """Claim one batch in one statement on PostgreSQL (same effect as :func:`_claim_batch_orm`).
-
-    ``SELECT … FOR UPDATE SKIP LOCKED`` → ``UPDATE … RETURNING`` → ``INSERT … SELECT …
-    RETURNING`` in one CTE, so no model instances are built in Python: bench/watch_dispatch.py
-    measured it at about a third of the ORM path's time. WatchRun columns that the statement
-    does not set get their model defaults, read from the model, so new fields need no change here.
-    """
-    watch_table = connection.ops.quote_name(Watch._meta.db_table)
-    run_table = connection.ops.quote_name(WatchRun._meta.db_table)
-    special = {
-        "watch": "moved.id",
-        "celery_task_id": "gen_random_uuid()::text",
-        "status": "%s",
-        "trigger": "%s",
-        "created_at": "%s",
-        "updated_at": "%s",
-    }
-    special_params = {
-        "status": JobStatus.PENDING.value,
-        "trigger": WatchTrigger.SCHEDULE.value,
-        "created_at": now,
-        "updated_at": now,
-    }
-    columns: list[str] = []
-    values: list[str] = []
-    params: list[Any] = []
-    for field in WatchRun._meta.concrete_fields:
-        if field.primary_key:
-            continue
-        columns.append(connection.ops.quote_name(str(field.column)))
-        if field.name in special:
-            values.append(special[field.name])
-            if field.name in special_params:
-                params.append(special_params[field.name])
-        else:
-            values.append("%s")
-            default = field.get_default() if field.has_default() else None
-            params.append(field.get_db_prep_save(default, connection))
-    sql = f"""
-        WITH due AS (
-            SELECT id FROM {watch_table}
-            WHERE is_active AND next_run_at <= %s
-            ORDER BY next_run_at, id
-            LIMIT %s
-            FOR UPDATE SKIP LOCKED
-        ), moved AS (
-            UPDATE {watch_table} AS w
-            SET next_run_at = %s + w.interval_minutes * interval '1 minute'
-            FROM due WHERE w.id = due.id
-            RETURNING w.id
-        )
-        INSERT INTO {run_table} ({", ".join(columns)})
-        SELECT {", ".join(values)} FROM moved
-        RETURNING watch_id, id, celery_task_id
-    """  # noqa: S608 - table and column names come from the models, values are parameters
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [now, batch_size, now, *params])
-        return [(watch_id, run_id, task_id) for watch_id, run_id, task_id in cursor.fetchall()]
-
-
-def watches_dispatch_due(
-    *,
-    now: dt.datetime | None = None,
-    batch_size: int = DISPATCH_BATCH_SIZE,
-    publish: Publisher | None = None,
-) -> int:
-    """Claim every due watch, schedule its next run and enqueue one run each; return the count.
-
-    Due: ``is_active`` and ``next_run_at <= now``. Per batch of ``batch_size`` watches, one
-    transaction locks the due rows (``FOR UPDATE SKIP LOCKED``: a concurrent dispatcher skips
-    them, and once this one commits they are no longer due), moves ``next_run_at`` to
-    ``now + interval_minutes`` and inserts one pending WatchRun each with its Celery task id;
-    on PostgreSQL that is one statement, elsewhere three. ``publish`` (default
-    :func:`publish_watch_runs`) is called after each batch commits, so a worker never sees a
-    run that is not in the database.
-    """
-    now = now or timezone.now()
-    publish = publish or publish_watch_runs
-    claim = _claim_batch_postgresql if connection.vendor == "postgresql" else _claim_batch_orm
-    total = 0
-    while True:
-        with transaction.atomic():
-            batch = claim(now, batch_size)
-            if batch:
-                transaction.on_commit(functools.partial(publish, batch))
-        total += len(batch)
-        if len(batch) < batch_size:
-            break
-    if total:
-        logger.info("dispatched %d due watches", total)
-    return total
-
-
-def watch_run_create(*, watch: Watch, trigger: str = WatchTrigger.MANUAL, enqueue: bool = True) -> WatchRun:
-    """Create a pending WatchRun for ``watch`` and enqueue its task after commit.
-
-    Used by the trigger endpoints; the schedule (``next_run_at``) is left alone.
-    """
-    run = WatchRun.objects.create(watch=watch, trigger=trigger, celery_task_id=str(uuid.uuid4()))
-    if enqueue:
-        batch = [(watch.pk, run.pk, str(run.celery_task_id))]
-        transaction.on_commit(lambda: publish_watch_runs(batch))
-    return run
-
-
-def watch_runs_create(*, watches: Iterable[Watch], trigger: str = WatchTrigger.MANUAL) -> list[WatchRun]:
-    """Create and enqueue (after commit) one run for each of ``watches``."""
-    runs = WatchRun.objects.bulk_create(
-        [WatchRun(watch=watch, trigger=trigger, celery_task_id=str(uuid.uuid4())) for watch in watches]
-    )
-    batch = [(run.watch_id, run.pk, str(run.celery_task_id)) for run in runs]
-    if batch:
-        transaction.on_commit(lambda: publish_watch_runs(batch))
-    return runs
-
 
 def watch_run_for_task(*, watch_id: int, task_id: str) -> WatchRun:
     """Return the WatchRun of task ``task_id``, creating it for the seed's ``.delay(watch_id)``.
@@ -449,20 +241,10 @@ def _fetch_for_run(run: WatchRun, watch: Watch, query: FetchQuery) -> FetchRun:
     return fetch
 
 
-def _wait_for_fetch(fetch_run_id: int, *, timeout: float) -> FetchRun:
-    """Poll a fetch another worker runs until it finishes or ``timeout`` seconds pass.
-
-    Raises:
-        SharedFetchPending: still pending or running after ``timeout``.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        fetch = FetchRun.objects.get(pk=fetch_run_id)
-        if fetch.status not in ACTIVE_STATUSES:
-            return fetch
-        if time.monotonic() >= deadline:
-            raise SharedFetchPending(fetch_run_id)
-        time.sleep(0.5)
+def _fetch_wait_seconds() -> float:
+    """How long a run waiting on a fetch may go unresumed before the repair re-sends it (seconds):
+    the fetch task's hard time limit; the fetch's end normally resumes it long before."""
+    return float(hard_time_limit(FetchRun.TASK_NAME))
 
 
 def watch_run(
@@ -470,20 +252,27 @@ def watch_run(
     watch_run_id: int,
     task_id: str | None = None,
     client: SerpApiClient | None = None,
-    wait_seconds: float | None = None,
 ) -> WatchRun:
     """Run watch run ``watch_run_id``: fetch (or share a fetch) and record the new creatives.
 
-    Claims the row first (a finished run is returned untouched, so a redelivered task is
-    harmless). A run whose watch was paused after dispatch fails without counting as a
-    failure of the watch. Permanent SerpApi errors and invalid stored queries fail the run
-    and pause the watch; they are not raised.
+    Claims the row first (a finished run, or one a live delivery holds, is returned untouched,
+    so a redelivered task is harmless). A run whose watch was paused after dispatch fails
+    without counting as a failure of the watch. Permanent SerpApi errors and invalid stored
+    queries fail the run and pause the watch; they are not raised.
+
+    The fetch: a run whose fetch is not finished runs it here, in this delivery, when it can
+    claim the fetch's lease (its own fetch, or a shared one nobody has started). When another
+    delivery holds the fetch, the run gives its own lease up and returns at once, still
+    ``running``: no worker slot waits. The fetch's end publishes the run's continuation
+    (:func:`AdSpark.watches.dispatch.fetch_followers_resume`), which records the result.
 
     Raises:
-        SerpApiTransientError: the run stays ``running`` with its fetch checkpoint; retry.
-        SharedFetchPending: the shared fetch is still running after ``wait_seconds``; retry.
+        SerpApiTransientError: the run stays ``running`` with its fetch checkpoint and no lease
+            holder until the retry (Celery's countdown); retry it.
+        Watch.DoesNotExist, WatchRun.DoesNotExist: the row is gone (deleted meanwhile).
     """
-    if not job_claim(WatchRun, pk=watch_run_id, task_id=task_id):
+    lease = job_claim(WatchRun, pk=watch_run_id, task_id=task_id)
+    if lease is None:
         return WatchRun.objects.get(pk=watch_run_id)
     run = WatchRun.objects.select_related("watch").get(pk=watch_run_id)
     watch = run.watch
@@ -498,27 +287,42 @@ def watch_run(
         )
         return WatchRun.objects.get(pk=run.pk)
 
-    fetch = _fetch_for_run(run, watch, query)
-    if run.shared_fetch and fetch.status in ACTIVE_STATUSES:
-        timeout = WATCH_SHARED_FETCH_WAIT_SECONDS if wait_seconds is None else wait_seconds
-        fetch = _wait_for_fetch(fetch.pk, timeout=timeout)
-    elif fetch.status in ACTIVE_STATUSES:
-        try:
-            fetch = fetch_run_execute(fetch_run_id=fetch.pk, task_id=fetch.celery_task_id, client=client)
-        except SerpApiPermanentError as exc:
-            watch_run_fail(watch_run_id=run.pk, error=f"SerpApi rejected the request: {exc}", permanent=True)
-            return WatchRun.objects.get(pk=run.pk)
-        except FetchParamsError as exc:
-            watch_run_fail(watch_run_id=run.pk, error=f"Invalid query: {exc}", permanent=True)
-            return WatchRun.objects.get(pk=run.pk)
-
-    if fetch.status == JobStatus.FAILED:
-        if run.shared_fetch:
-            # The other watch's fetch failed: the next attempt makes a fetch of our own.
-            raise SharedFetchPending(fetch.pk)
-        watch_run_fail(watch_run_id=run.pk, error=f"The fetch failed: {fetch.error}")
-        return WatchRun.objects.get(pk=run.pk)
-    return watch_run_record(watch_run_id=run.pk, fetch=fetch)
+    with lease.heartbeat():
+        while True:
+            fetch = _fetch_for_run(run, watch, query)
+            if fetch.status in ACTIVE_STATUSES:
+                try:
+                    fetch = fetch_run_execute(fetch_run_id=fetch.pk, task_id=task_id, client=client)
+                except SerpApiPermanentError as exc:
+                    watch_run_fail(watch_run_id=run.pk, error=f"SerpApi rejected the request: {exc}", permanent=True)
+                    return WatchRun.objects.get(pk=run.pk)
+                except FetchParamsError as exc:
+                    watch_run_fail(watch_run_id=run.pk, error=f"Invalid query: {exc}", permanent=True)
+                    return WatchRun.objects.get(pk=run.pk)
+                except SerpApiTransientError as exc:
+                    lease.release(wait_seconds=transient_wait_seconds(exc))
+                    raise
+            if fetch.status in ACTIVE_STATUSES:
+                # Another delivery runs the fetch: wait without a worker slot (see the docstring).
+                lease.release(wait_seconds=_fetch_wait_seconds(), error=f"Waiting for fetch run {fetch.pk}.")
+                fetch.refresh_from_db()
+                if fetch.status in ACTIVE_STATUSES:
+                    logger.info("watch run %s waits for fetch run %s", run.pk, fetch.pk)
+                    return WatchRun.objects.get(pk=run.pk)
+                # it ended between our look and our release: carry on if nobody else took over
+                again = job_claim(WatchRun, pk=run.pk, task_id=task_id)
+                if again is None:
+                    return WatchRun.objects.get(pk=run.pk)
+                lease.owner, lease.lost = again.owner, False
+            if fetch.status == JobStatus.CANCELLED:
+                job_cancel(WatchRun, pk=run.pk, reason=f"Cancelled: its fetch run {fetch.pk} was cancelled.")
+                return WatchRun.objects.get(pk=run.pk)
+            if fetch.status == JobStatus.FAILED and run.shared_fetch:
+                continue  # another watch's fetch failed: make (or share) a fresh one
+            if fetch.status == JobStatus.FAILED:
+                watch_run_fail(watch_run_id=run.pk, error=f"The fetch failed: {fetch.error}")
+                return WatchRun.objects.get(pk=run.pk)
+            return watch_run_record(watch_run_id=run.pk, fetch=fetch)
 
 
 def watch_run_record(*, watch_run_id: int, fetch: FetchRun) -> WatchRun:
@@ -530,7 +334,7 @@ def watch_run_record(*, watch_run_id: int, fetch: FetchRun) -> WatchRun:
     reset. Alerts (email, webhook) are scheduled after commit when there is something new and
     this is not the baseline, or the watch asks to be alerted on its baseline.
     """
-    from .alerts import watch_alerts_schedule
+    from ..alerts import watch_alerts_schedule
 
     ids = [str(creative_id) for creative_id in fetch.creative_ids]
     now = timezone.now()
