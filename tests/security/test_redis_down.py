@@ -6,6 +6,8 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
+from core import health
+from core import views as core_views
 from tests.factories import CreativeFactory, FetchRunFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +53,19 @@ def test_it_serves_reads_while_redis_is_down(alice_client: APIClient, alice: obj
 
 
 @REDIS_DOWN
-def test_health_says_down_in_json(api_client: APIClient) -> None:
-    response = api_client.get("/api/health/")
-    assert response.status_code == 503 and response.json() == {"status": "down"}
+def test_health_says_down_in_json_and_nothing_more_to_the_public(
+    api_client: APIClient, alice_client: APIClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the broker unreachable (its PING goes to a port where nothing listens)
+    monkeypatch.setattr(core_views, "check_redis", lambda: health.check_redis(DEAD_REDIS))
+    # When anyone asks
+    public = api_client.get("/api/health/")
+    # Then the answer is 503 and only the status; a signed-in caller gets the details
+    assert public.status_code == 503 and public.json() == {"status": "down"}
+    detailed = alice_client.get("/api/health/").json()
+    assert detailed["status"] == "down" and detailed["redis"]["ok"] is False and "queues" in detailed
+
+
+def test_public_health_names_no_worker_or_queue(api_client: APIClient, alice_client: APIClient) -> None:
+    assert set(api_client.get("/api/health/").json()) == {"status"}
+    assert {"status", "database", "redis", "queues"} <= set(alice_client.get("/api/health/").json())
