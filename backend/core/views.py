@@ -21,7 +21,6 @@ from .jobs import job_for_task
 from .metrics.auth import MetricsAccess, metrics_access
 from .metrics.exposition import render_metrics
 
-
 _HealthStatus = inline_serializer(
     "HealthStatus",
     fields={
