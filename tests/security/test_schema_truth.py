@@ -85,3 +85,29 @@ SEMANTIC_VALIDATION = {
 def test_every_answer_matches_the_schema(case: schemathesis.Case, alice_token: str) -> None:
     excluded = [positive_data_acceptance] if (case.method.upper(), case.path) in SEMANTIC_VALIDATION else []
     case.call_and_validate(headers={"Authorization": f"Token {alice_token}"}, excluded_checks=excluded)
+
+
+def test_the_schema_says_a_watch_may_have_no_run_and_a_run_no_stop_reason_yet(
+    alice_client: object, alice: object
+) -> None:
+    # Given a new watch (no run yet) and a pending fetch run (no stop reason yet)
+    components = schema.raw_schema["components"]["schemas"]
+    watch = alice_client.post("/api/adspark/watches/", {"name": "w", "text": "shoes"}, format="json").json()  # type: ignore[attr-defined]
+    run = alice_client.get(f"/api/adspark/fetch-runs/{FetchRunFactory(owner=alice).pk}/").json()  # type: ignore[attr-defined]
+    # Then what the API answers is what the schema allows
+    assert watch["last_run"] is None and components["Watch"]["properties"]["last_run"]["nullable"] is True
+    assert run["stop_reason"] == ""
+    choices = [ref["$ref"].rsplit("/", 1)[1] for ref in components["FetchRun"]["properties"]["stop_reason"]["oneOf"]]
+    assert "" in components[choices[1]]["enum"] and "" not in components[choices[0]]["enum"]
+    assert run["task_id"] is None and components["FetchRun"]["properties"]["task_id"]["nullable"] is True
+
+
+def test_the_schema_documents_the_error_answers_of_every_operation() -> None:
+    for path, item in schema.raw_schema["paths"].items():
+        for method, operation in item.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            codes = set(operation["responses"])
+            assert {"400", "404", "429", "503"} <= codes, (method, path, codes)
+            if "requestBody" in operation:
+                assert {"413", "415"} <= codes, (method, path, codes)
