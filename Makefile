@@ -33,10 +33,11 @@ demo: setup  ## the main job: a real fetch of recorded SerpApi data through the 
 	cd backend && ../$(BIN)/python -m local_services.demo
 
 test: SETUP_FOR = test
-test: setup  ## ruff lint + format check, mypy, migrations check, frontend checks and build, the whole test suite
+test: setup  ## ruff lint + format check, mypy, import layers, migrations check, frontend checks and build, the whole test suite
 	$(BIN)/ruff check backend tests bench monitor_celery.py
 	$(BIN)/ruff format --check backend tests bench monitor_celery.py
 	DJANGO_DEBUG=true $(BIN)/mypy backend
+	cd backend && ../$(BIN)/lint-imports --config ../.importlinter
 	cd backend && DJANGO_DEBUG=true ../$(BIN)/python manage.py makemigrations --check --dry-run
 	cd frontend && npm ci --no-audit --no-fund && npm run lint && npm run typecheck && npm test && npm run check:api && npm run build
 	$(MAKE) --no-print-directory validate-deploy
@@ -49,20 +50,19 @@ validate-deploy: setup  ## validate deploy/k8s with kustomize + kubernetes-valid
 	set -o pipefail; for overlay in deploy/k8s/base deploy/k8s/overlays/*/; do \
 	  kubectl kustomize $$overlay | $(BIN)/kubernetes-validate --strict --quiet --no-warn - || exit 1; done
 
-lint: setup  ## ruff lint + format check and mypy
+lint: setup  ## ruff lint + format check, mypy and the import layers (import-linter contracts in .importlinter)
 	$(BIN)/ruff check backend tests bench monitor_celery.py
 	$(BIN)/ruff format --check backend tests bench monitor_celery.py
 	DJANGO_DEBUG=true $(BIN)/mypy backend
+	cd backend && ../$(BIN)/lint-imports --config ../.importlinter
 
 format: setup  ## ruff format
 	$(BIN)/ruff format backend tests bench monitor_celery.py
 
-dev: setup  ## web, four workers, beat and Flower in one terminal (reload on change; Ctrl-C stops all)
+dev: setup  ## web, four workers, beat and Flower in one terminal (reload on change; Ctrl-C stops all, workers warm)
 	@grep -q '^FLOWER_BASIC_AUTH=' .env || { echo "FLOWER_BASIC_AUTH=dev:$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(12))')" >> .env; echo "Wrote a Flower login (FLOWER_BASIC_AUTH) to .env"; }
-	@$(BIN)/python -c "import redis, sys; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1).ping()" "$${CELERY_BROKER_URL:-redis://localhost:6379/0}" 2>/dev/null \
-	  || { mkdir -p var/redis && redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --dir var/redis --appendonly yes --maxmemory-policy noeviction && echo "Started redis-server on 127.0.0.1:6379 (append-only file in var/redis)"; }
 	cd backend && ../$(BIN)/python manage.py migrate --noinput
-	$(BIN)/honcho -f Procfile.dev start
+	$(BIN)/python celery_scripts/run_dev.py
 
 status: setup  ## Celery status: processes, workers per queue, queue depths, beat (exit 0/1/2)
 	celery_scripts/celery_status.sh

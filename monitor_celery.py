@@ -7,18 +7,22 @@ Modes (exactly one; ``--check`` is the default)::
     python monitor_celery.py --interactive        # menu driven by standard input
     python monitor_celery.py --monitor 30         # live table of task events for 30 s
     python monitor_celery.py --task-id ID         # one task: state, result, AdSpark job row
+    python monitor_celery.py --history --since 1h --state failed   # job rows (survive restarts)
 
 ``--check`` looks at: Redis (the broker) and the database; that each of the four queues has a
 consuming worker; a probe task (``core.tasks.probe_task``, which does nothing) sent to each
 queue and its round-trip latency; the age of celery beat's last heartbeat (a Redis key written
 by the periodic ``core.tasks.beat_heartbeat_task``, core.heartbeat); queue depths and the
-oldest waiting message; job rows stuck in
-``running``. It never sends a task that spends SerpApi searches or AI money.
+oldest waiting message; job rows stuck in ``running``; orphans: rows ``pending`` whose task
+message the broker no longer holds (after a purge or a Redis restart without persistence);
+workers sharing one node name (started without ``-n``). It never sends a task that spends
+SerpApi searches or AI money.
 
 Exit codes of ``--check``: 0 healthy, 1 degraded (something needs attention, work still
 flows), 2 down (broker or database unreachable, or no worker consumes any queue).
 ``--task-id``: 0 found (succeeded or in progress), 1 failed, 2 unknown to Celery and the database.
-Any mode: 130 after Ctrl-C, 2 when Django settings are invalid.
+Any mode: 2 when the broker (Redis) is unreachable ("broker unreachable", never a traceback; the
+menu says so and shows the menu again), 130 after Ctrl-C, 2 when Django settings are invalid.
 
 Configuration comes from the same environment (and ``.env``) as the project: ``DATABASE_URL``,
 ``CELERY_BROKER_URL``, ``CELERY_RESULT_BACKEND``.
@@ -29,12 +33,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
+import math
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -49,6 +56,52 @@ EXIT_INTERRUPTED = 130
 # Grace (seconds) added to a task's hard time limit before a `running` row counts as stuck:
 # after the hard limit the worker has killed the task, so nobody will finish the row.
 STUCK_GRACE = 60.0
+# Age (seconds) before a `pending` row without a message in the broker counts as orphaned: the
+# message is sent on commit, milliseconds after the row is written; 60 s leaves room for a slow
+# commit and never flags a row whose message is on its way.
+ORPHAN_GRACE = 60.0
+# Seconds between refreshes of the live view's queue depths and consumers (a broadcast waits
+# for replies, so it is not done on every event).
+QUEUE_REFRESH = 3.0
+
+
+class BrokerUnreachable(Exception):
+    """The broker's (or the result backend's) Redis did not answer a PING."""
+
+
+def broker_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the broker or result backend is unreachable" (redis, kombu, sockets)."""
+    import kombu.exceptions
+    import redis
+
+    return (BrokerUnreachable, redis.RedisError, kombu.exceptions.OperationalError, ConnectionError, OSError)
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """Exceptions that mean "the database is unreachable" (any Django database error)."""
+    from django.db import DatabaseError
+
+    return (DatabaseError,)
+
+
+def require_broker(*, result_backend: bool = False) -> None:
+    """PING the broker (and the result backend) before talking to it, so nothing waits on retries.
+
+    Raises:
+        BrokerUnreachable: with the (password-free) URL and the reason.
+    """
+    from django.conf import settings
+    from kombu.utils.url import maybe_sanitize_url
+
+    from core.health import check_redis
+
+    urls = [settings.CELERY_BROKER_URL]
+    if result_backend and str(settings.CELERY_RESULT_BACKEND).startswith(("redis://", "rediss://")):
+        urls.append(settings.CELERY_RESULT_BACKEND)
+    for url in urls:
+        answer = check_redis(url)
+        if not answer["ok"]:
+            raise BrokerUnreachable(f"{maybe_sanitize_url(url)}: {answer.get('error')}")
 
 
 def bootstrap_django() -> None:
@@ -63,6 +116,9 @@ def bootstrap_django() -> None:
     import django
 
     django.setup()
+    # kombu's and celery's INFO lines ("Connected to redis://…") would land inside the tables.
+    for name in ("kombu", "celery", "amqp"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _now() -> datetime:
@@ -274,6 +330,31 @@ def stuck_runs(*, grace: float = STUCK_GRACE) -> list[dict[str, Any]]:
     return found
 
 
+def orphaned_runs(*, grace: float = ORPHAN_GRACE) -> list[dict[str, Any]]:
+    """Job rows ``pending`` for more than ``grace`` seconds whose task message the broker lost.
+
+    Compares each pending row's ``celery_task_id`` with every id waiting in the four queues and
+    held unacked by workers (:func:`core.health.broker_task_ids`).
+
+    Raises:
+        redis.RedisError: the broker is unreachable.
+    """
+    from django.db import DatabaseError
+
+    from core.health import broker_task_ids
+    from core.jobs import job_models, jobs_orphaned
+
+    known = broker_task_ids()
+    found: list[dict[str, Any]] = []
+    for model in job_models():
+        try:
+            rows = jobs_orphaned(model, known_task_ids=known, older_than_seconds=grace, now=_now())
+        except DatabaseError:  # a model whose migration is not applied yet
+            continue
+        found.extend({**describe_job(row), "task_id": row.celery_task_id} for row in rows[:50])
+    return found
+
+
 # --- check: putting it together -----------------------------------------------------------------
 
 
@@ -286,6 +367,7 @@ class CheckOptions:
     probes: bool = True
     beat_max_age: float | None = None
     stuck_grace: float = STUCK_GRACE
+    orphan_grace: float = ORPHAN_GRACE
     queues: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -293,10 +375,17 @@ def run_check(options: CheckOptions) -> dict[str, Any]:
     """Run every check and return the report (see :func:`evaluate` for its verdict).
 
     Shape: ``{"redis", "database", "queues": {queue: {"consumers", "depth", "oldest", "probe"}},
-    "beat", "stuck_runs", "status", "exit_code", "problems", "checked_at"}``.
+    "duplicate_nodes": {node name: workers}, "beat", "stuck_runs", "orphaned_runs", "status",
+    "exit_code", "problems", "checked_at"}``. ``consumers`` lists a node name once per worker.
     """
     from backend.celery import QUEUES
-    from core.health import check_database, check_redis, queue_consumers
+    from core.health import (
+        check_database,
+        check_redis,
+        consumers_from_replies,
+        duplicate_node_names,
+        worker_replies,
+    )
 
     queues = options.queues or QUEUES
     report: dict[str, Any] = {"checked_at": _iso(_now())}
@@ -305,8 +394,12 @@ def run_check(options: CheckOptions) -> dict[str, Any]:
     report["queues"] = {
         queue: {"consumers": [], "depth": None, "oldest": None, "probe": None} for queue in queues
     }
+    report["duplicate_nodes"] = {}
+    report["orphaned_runs"] = []
     if report["redis"]["ok"]:
-        consumers = queue_consumers(timeout=options.inspect_timeout)
+        replies = worker_replies("active_queues", timeout=options.inspect_timeout)
+        consumers = consumers_from_replies(replies)
+        report["duplicate_nodes"] = duplicate_node_names(replies)
         try:
             depths = queue_report(queues)
         except Exception as exc:
@@ -323,6 +416,11 @@ def run_check(options: CheckOptions) -> dict[str, Any]:
         except Exception as exc:  # e.g. migrations not applied
             report["beat"] = {"ok": False, "state": "error", "error": str(exc)[:300]}
         report["stuck_runs"] = stuck_runs(grace=options.stuck_grace)
+        if report["redis"]["ok"]:
+            try:
+                report["orphaned_runs"] = orphaned_runs(grace=options.orphan_grace)
+            except broker_errors() as exc:  # the broker went away between the checks
+                report["redis"] = {"ok": False, "error": str(exc)[:300]}
     else:
         report["beat"] = {"ok": False, "state": "unknown", "error": "database unreachable"}
         report["stuck_runs"] = []
@@ -338,7 +436,8 @@ def evaluate(report: dict[str, Any]) -> tuple[str, list[str]]:
     """Return ``(status, problems)`` for a :func:`run_check` report.
 
     ``down``: the broker or the database is unreachable, or no queue has a consumer.
-    ``degraded``: a queue without a consumer, a probe unanswered, beat stale, a stuck run.
+    ``degraded``: a queue without a consumer, a probe unanswered, beat stale, a stuck run, a
+    pending run whose message is gone, workers sharing a node name.
     """
     problems: list[str] = []
     down = False
@@ -367,9 +466,20 @@ def evaluate(report: dict[str, Any]) -> tuple[str, list[str]]:
             f"beat {beat.get('state')}: last tick {beat.get('age_seconds')} s ago "
             f"(max {beat.get('max_age_seconds')} s)"
         )
+    for name, count in (report.get("duplicate_nodes") or {}).items():
+        queues_of = sorted(queue for queue, info in queues.items() if name in info["consumers"])
+        problems.append(
+            f"{count} workers share the node name {name} (queues {', '.join(queues_of) or '?'}): "
+            "revoke, inspect and Flower see them as one; start each with its own name: -n <queue>@%h"
+        )
     for run in report.get("stuck_runs") or []:
         problems.append(
             f"{run['model']}#{run['id']} running since {run['updated_at']} (task {run['task_id']})"
+        )
+    for run in report.get("orphaned_runs") or []:
+        problems.append(
+            f"{run['model']}#{run['id']} pending since {run['created_at']} but its task "
+            f"{run['task_id'] or '(none)'} is in no queue and held by no worker (purged or lost)"
         )
     if down:
         return "down", problems
@@ -382,7 +492,18 @@ def evaluate(report: dict[str, Any]) -> tuple[str, list[str]]:
 def _console(stream: TextIO | None = None) -> Any:
     from rich.console import Console
 
-    return Console(file=stream or sys.stdout, highlight=False, soft_wrap=True)
+    stream = stream or sys.stdout
+    # Off a terminal (a pipe, a log file) rich assumes 80 columns and cuts ids; keep them whole.
+    width = None if os.environ.get("COLUMNS") or stream.isatty() else 200
+    return Console(file=stream, highlight=False, soft_wrap=True, width=width)
+
+
+def _consumers_text(consumers: list[str]) -> str:
+    """``a@h, b@h`` with ``×N`` after a name that N workers share."""
+    counts: dict[str, int] = {}
+    for name in consumers:
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(name if count == 1 else f"{name} ×{count}" for name, count in counts.items())
 
 
 def render_check(report: dict[str, Any], console: Any) -> None:
@@ -409,7 +530,7 @@ def render_check(report: dict[str, Any], console: Any) -> None:
         )
         table.add_row(
             queue,
-            ", ".join(info["consumers"]) or "[red]none[/]",
+            _consumers_text(info["consumers"]) or "[red]none[/]",
             str(info.get("depth")),
             oldest_text,
             probe_text,
@@ -421,6 +542,7 @@ def render_check(report: dict[str, Any], console: Any) -> None:
         f"({beat.get('age_seconds')} s ago, {beat.get('enabled_tasks')} enabled tasks)"
     )
     console.print(f"  stuck     {len(report.get('stuck_runs') or [])} running job rows past their time limit")
+    console.print(f"  orphaned  {len(report.get('orphaned_runs') or [])} pending job rows whose message is gone")
     for problem in report["problems"]:
         console.print(f"  [{colour}]- {problem}[/]")
 
@@ -501,7 +623,9 @@ def render_task(report: dict[str, Any], console: Any) -> None:
 
 # --- live monitor from Celery events --------------------------------------------------------------
 
-EVENT_COLUMNS = ("received", "started", "succeeded", "failed", "retried")
+EVENT_COLUMNS = ("sent", "received", "started", "succeeded", "failed", "retried")
+# Events after which a task has started or will not start (its "not started" count drops).
+_STARTED_OR_DONE = {"started", "succeeded", "failed", "revoked", "rejected"}
 
 
 @dataclass
@@ -517,6 +641,7 @@ class EventTally:
 
     ``task-sent`` events carry the queue; other events carry only the task id (and the name on
     ``task-received``), so the queue is remembered per id, else taken from the routing table.
+    ``not_started`` counts tasks heard of as sent or received but not (yet) started.
     """
 
     def __init__(self, routes: dict[str, str] | None = None) -> None:
@@ -525,6 +650,7 @@ class EventTally:
         self.tasks: dict[str, tuple[str, str]] = {}
         self.stats: dict[tuple[str, str], TaskStats] = {}
         self.workers: dict[str, float] = {}
+        self.not_started: dict[str, tuple[str, str]] = {}
 
     def _key(self, event: dict[str, Any]) -> tuple[str, str]:
         uuid = event.get("uuid", "")
@@ -547,6 +673,11 @@ class EventTally:
             return
         key = self._key(event)
         column = kind.removeprefix("task-")
+        uuid = event.get("uuid", "")
+        if column in ("sent", "received"):
+            self.not_started[uuid] = key
+        elif column in _STARTED_OR_DONE:
+            self.not_started.pop(uuid, None)
         if column not in EVENT_COLUMNS:
             return
         stats = self.stats.setdefault(key, TaskStats())
@@ -555,8 +686,11 @@ class EventTally:
             stats.runtimes.append(float(event["runtime"]))
 
     def rows(self) -> list[dict[str, Any]]:
-        """One dict per (queue, task): counts, ``per_minute`` (succeeded), runtimes (s)."""
+        """One dict per (queue, task): counts, ``not_started``, ``per_minute`` (succeeded), runtimes (s)."""
         elapsed = max(time.monotonic() - self.started_at, 1e-6)
+        waiting: dict[tuple[str, str], int] = {}
+        for key in self.not_started.values():
+            waiting[key] = waiting.get(key, 0) + 1
         rows = []
         for (queue, name), stats in sorted(self.stats.items()):
             runtimes = stats.runtimes
@@ -565,6 +699,7 @@ class EventTally:
                     "queue": queue,
                     "task": name,
                     **stats.counts,
+                    "not_started": waiting.get((queue, name), 0),
                     "per_minute": round(stats.counts["succeeded"] * 60 / elapsed, 2),
                     "avg_runtime": round(sum(runtimes) / len(runtimes), 4) if runtimes else None,
                     "max_runtime": round(max(runtimes), 4) if runtimes else None,
@@ -573,18 +708,24 @@ class EventTally:
         return rows
 
 
+def seconds_left_text(seconds_left: float) -> str:
+    """Whole seconds left for the title, never below 0 (no "-0 s left" at the end)."""
+    return f"{max(0, math.ceil(seconds_left))} s left"
+
+
 def tally_table(tally: EventTally, seconds_left: float | None = None) -> Any:
     from rich.table import Table
 
     title = f"Celery task events — {len(tally.workers)} workers heard"
     if seconds_left is not None:
-        title += f" — {seconds_left:.0f} s left"
-    table = Table("queue", "task", *EVENT_COLUMNS, "per min", "avg s", "max s", title=title)
+        title += f" — {seconds_left_text(seconds_left)}"
+    table = Table("queue", "task", *EVENT_COLUMNS, "not started", "per min", "avg s", "max s", title=title)
     for row in tally.rows():
         table.add_row(
             row["queue"],
             row["task"],
             *(str(row[c]) for c in EVENT_COLUMNS),
+            str(row["not_started"]),
             str(row["per_minute"]),
             str(row["avg_runtime"] or "-"),
             str(row["max_runtime"] or "-"),
@@ -592,18 +733,55 @@ def tally_table(tally: EventTally, seconds_left: float | None = None) -> Any:
     return table
 
 
+def queue_snapshot(*, timeout: float = 0.5) -> dict[str, dict[str, Any]]:
+    """``{queue: {"depth": int | None, "consumers": [node names]}}`` from the broker, now."""
+    from core.health import queue_consumers, queue_depths
+
+    depths = queue_depths()
+    consumers = queue_consumers(timeout=timeout)
+    return {queue: {"depth": depths.get(queue), "consumers": consumers.get(queue, [])} for queue in depths}
+
+
+def queues_table(snapshot: dict[str, dict[str, Any]]) -> Any:
+    from rich.table import Table
+
+    table = Table("queue", "waiting", "consumers", title="Queues (broker)")
+    for queue, info in snapshot.items():
+        table.add_row(
+            queue,
+            "?" if info["depth"] is None else str(info["depth"]),
+            _consumers_text(info["consumers"]) or "[red]none[/]",
+        )
+    return table
+
+
+def live_view(tally: EventTally, snapshot: dict[str, dict[str, Any]], seconds_left: float | None) -> Any:
+    from rich.console import Group
+
+    return Group(queues_table(snapshot), tally_table(tally, seconds_left))
+
+
 def run_monitor(
     seconds: float, *, console: Any, as_json: bool = False, on_ready: Callable[[], None] | None = None
 ) -> EventTally:
-    """Collect task events for ``seconds`` and show a live table (a final one off a terminal)."""
+    """Collect task events for ``seconds`` and show a live view: queue depths and consumers
+    (refreshed every :data:`QUEUE_REFRESH` s) above per-(queue, task) event counts (a final
+    view off a terminal).
+
+    Raises:
+        BrokerUnreachable, redis.RedisError, kombu.exceptions.OperationalError: no broker.
+    """
     from rich.live import Live
 
     from backend.celery import TASKS, app
 
+    require_broker()
     tally = EventTally({name: options["queue"] for name, options in TASKS.items()})
     deadline = time.monotonic() + seconds
+    snapshot = queue_snapshot()
+    refreshed = time.monotonic()
     live = (
-        Live(tally_table(tally, seconds), console=console, refresh_per_second=2, auto_refresh=False)
+        Live(live_view(tally, snapshot, seconds), console=console, refresh_per_second=2, auto_refresh=False)
         if console.is_terminal and not as_json
         else None
     )
@@ -619,16 +797,96 @@ def run_monitor(
                 while (left := deadline - time.monotonic()) > 0:
                     with contextlib.suppress(TimeoutError):
                         events_connection.drain_events(timeout=min(0.5, left))
+                    if time.monotonic() - refreshed >= QUEUE_REFRESH:
+                        snapshot, refreshed = queue_snapshot(), time.monotonic()
                     if live:
-                        live.update(tally_table(tally, deadline - time.monotonic()), refresh=True)
+                        live.update(live_view(tally, snapshot, deadline - time.monotonic()), refresh=True)
             finally:
                 if live:
                     live.stop()
+    snapshot = queue_snapshot()
     if as_json:
-        print(json.dumps({"seconds": seconds, "workers": sorted(tally.workers), "tasks": tally.rows()}))
+        print(
+            json.dumps(
+                {"seconds": seconds, "workers": sorted(tally.workers), "queues": snapshot, "tasks": tally.rows()}
+            )
+        )
     elif not live:
-        console.print(tally_table(tally))
+        console.print(live_view(tally, snapshot, None))
     return tally
+
+
+# --- history from the job rows -------------------------------------------------------------------
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw]?)\s*$")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """``"90"``, ``"90s"``, ``"15m"``, ``"1h"``, ``"2d"``, ``"1w"`` → seconds.
+
+    Raises:
+        argparse.ArgumentTypeError: anything else (argparse turns it into exit 2 with a message).
+    """
+    match = _DURATION.match(text or "")
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a duration like 90s, 15m, 1h or 2d")
+    return float(match.group(1)) * _UNIT_SECONDS[match.group(2)]
+
+
+def _duration_text(text: str) -> str:
+    parse_duration(text)  # argparse reports a bad value with exit 2
+    return text
+
+
+def job_history(*, since_seconds: float, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    """Job rows (every :class:`core.models.Job` model) created in the last ``since_seconds``.
+
+    The rows are the durable task history: unlike Flower's in-memory list they survive restarts.
+    Newest first, at most ``limit``; ``state`` filters on the row's status. Each item is
+    :func:`describe_job` plus ``task_id`` and ``runtime_seconds`` (finished − started, or None).
+
+    Raises:
+        django.db.DatabaseError: the database is unreachable.
+    """
+    from core.jobs import job_models
+
+    cutoff = _now() - timedelta(seconds=since_seconds)
+    rows: list[Any] = []
+    for model in job_models():
+        query = model._default_manager.filter(created_at__gte=cutoff)
+        if state:
+            query = query.filter(status=state)
+        rows.extend(query.order_by("-created_at")[:limit])
+    rows.sort(key=lambda row: row.created_at, reverse=True)
+    history = []
+    for row in rows[:limit]:
+        runtime = (
+            round((row.finished_at - row.started_at).total_seconds(), 3)
+            if row.finished_at and row.started_at
+            else None
+        )
+        history.append({**describe_job(row), "task_id": row.celery_task_id, "runtime_seconds": runtime})
+    return history
+
+
+def render_history(history: list[dict[str, Any]], console: Any, *, since: str, state: str | None) -> None:
+    from rich.table import Table
+
+    title = f"Jobs created in the last {since}" + (f", status {state}" if state else "")
+    table = Table("created", "job", "status", "task id", "progress", "runtime s", "error", title=title)
+    for item in history:
+        table.add_row(
+            str(item["created_at"])[:19],
+            f"{item['model']}#{item['id']}",
+            item["status"],
+            str(item["task_id"] or "-"),
+            item["progress"],
+            "-" if item["runtime_seconds"] is None else str(item["runtime_seconds"]),
+            (item["error"] or "")[:80],
+        )
+    console.print(table)
+    console.print(f"{len(history)} job(s)")
 
 
 # --- interactive menu -----------------------------------------------------------------------------
@@ -645,6 +903,7 @@ MENU = (
     ("9", "purge one queue"),
     ("10", "probe every queue"),
     ("11", "live monitor"),
+    ("12", "job history (last hour)"),
     ("q", "quit"),
 )
 
@@ -658,7 +917,8 @@ class Interactive:
         self.options = options
 
     def ask(self, prompt: str) -> str | None:
-        self.console.print(prompt, end="")
+        # markup=False: "[y/N]" is text, not a rich style tag.
+        self.console.print(prompt, end="", markup=False)
         line = self.stdin.readline()
         if not line:
             return None
@@ -677,7 +937,11 @@ class Interactive:
             "9": self.purge,
             "10": self.probe,
             "11": self.live,
+            "12": self.history,
         }
+        # Entries that talk to the broker PING it first: a dead Redis is reported at once
+        # instead of after kombu's connection retries.
+        needs_broker = {"2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}
         while True:
             self.console.print("\n[bold]AdSpark Celery monitor[/]")
             for key, label in MENU:
@@ -691,9 +955,15 @@ class Interactive:
                 self.console.print(f"unknown choice {choice!r}")
                 continue
             try:
+                if choice in needs_broker:
+                    require_broker(result_backend=choice == "7")
                 action()
             except KeyboardInterrupt:
                 self.console.print("\n(interrupted)")
+            except broker_errors() as exc:
+                self.console.print(f"broker unreachable: {exc}"[:500], markup=False)
+            except database_errors() as exc:
+                self.console.print(f"database unreachable: {exc}"[:500], markup=False)
 
     def overview(self) -> None:
         render_check(run_check(self.options), self.console)
@@ -748,14 +1018,20 @@ class Interactive:
             render_task(task_report(task_id), self.console)
 
     def revoke(self) -> None:
-        from backend.celery import app
+        from core.jobs import revoke_job
 
         task_id = self.ask("task id to revoke> ")
         if not task_id:
             return
         terminate = (self.ask("terminate it if running? [y/N]> ") or "").lower() == "y"
-        app.control.revoke(task_id, terminate=terminate)
-        self.console.print(f"revoked {task_id}{' (terminate)' if terminate else ''}")
+        # One service for the monitor and the API: revoke, and mark the job row cancelled so
+        # the repair never re-queues it under a new task id.
+        row = revoke_job(task_id, terminate=terminate)
+        self.console.print(f"revoked {task_id}{' (terminate)' if terminate else ''}", markup=False)
+        if row is None:
+            self.console.print("  no AdSpark job row for this task")
+        else:
+            self.console.print(f"  job {row._meta.label}#{row.pk} is now {row.status}", markup=False)
 
     def purge(self) -> None:
         from backend.celery import QUEUES
@@ -778,6 +1054,9 @@ class Interactive:
                 f"{probe['latency_ms']} ms by {probe.get('hostname')}" if probe["ok"] else probe.get("error")
             )
             self.console.print(f"{queue:14} {'ok' if probe['ok'] else 'FAILED'}  {detail}")
+
+    def history(self) -> None:
+        render_history(job_history(since_seconds=3600), self.console, since="1h", state=None)
 
     def live(self) -> None:
         answer = self.ask("seconds [10]> ") or "10"
@@ -805,7 +1084,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="monitor_celery.py",
         description="Health check, live monitor and interactive console for AdSpark's Celery workers.",
         epilog="Exit codes (--check): 0 healthy, 1 degraded, 2 down; 130 after Ctrl-C. "
-        "--task-id: 0 found, 1 failed, 2 unknown.",
+        "--task-id: 0 found, 1 failed, 2 unknown. Every mode: 2 when the broker is unreachable.",
     )
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="one health check (the default mode)")
@@ -817,6 +1096,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="live table of task events per queue and task for SECONDS",
     )
     mode.add_argument("--task-id", metavar="ID", help="state, result/traceback and job row of one task")
+    mode.add_argument(
+        "--history",
+        action="store_true",
+        help="task history from the AdSpark job rows (kept in the database, unlike Flower's)",
+    )
+    parser.add_argument(
+        "--since",
+        type=_duration_text,
+        default="1h",
+        metavar="DURATION",
+        help="--history: jobs created in the last DURATION, e.g. 90s, 15m, 1h, 2d (default 1h)",
+    )
+    parser.add_argument(
+        "--state",
+        choices=("pending", "running", "succeeded", "failed", "cancelled"),
+        help="--history: only jobs in this status",
+    )
+    parser.add_argument(
+        "--limit", type=int, default=50, metavar="N", help="--history: at most N jobs, newest first (default 50)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     parser.add_argument(
         "--probe-timeout",
@@ -840,6 +1139,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="beat is stale when its last heartbeat is older (default: three heartbeat "
         "intervals, 180 s)",
+    )
+    parser.add_argument(
+        "--orphan-grace",
+        type=float,
+        default=ORPHAN_GRACE,
+        metavar="S",
+        help="seconds a pending job row may lack a broker message before it counts as orphaned "
+        f"(default {ORPHAN_GRACE:.0f})",
     )
     parser.add_argument(
         "--stuck-grace",
@@ -866,14 +1173,23 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
         probes=not args.no_probe,
         beat_max_age=args.beat_max_age,
         stuck_grace=args.stuck_grace,
+        orphan_grace=args.orphan_grace,
     )
     try:
         if args.interactive:
             return Interactive(console, stdin or sys.stdin, options).run()
+        if args.history:
+            history = job_history(since_seconds=parse_duration(args.since), state=args.state, limit=args.limit)
+            if args.json:
+                print(json.dumps(history, default=str))
+            else:
+                render_history(history, console, since=args.since, state=args.state)
+            return EXIT_HEALTHY
         if args.monitor is not None:
             run_monitor(args.monitor, console=console, as_json=args.json)
             return EXIT_HEALTHY
         if args.task_id:
+            require_broker(result_backend=True)
             report = task_report(args.task_id)
             if args.json:
                 print(json.dumps(report, default=str))
@@ -889,6 +1205,19 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except broker_errors() as exc:
+        return _unreachable("broker", exc, as_json=args.json)
+    except database_errors() as exc:
+        return _unreachable("database", exc, as_json=args.json)
+
+
+def _unreachable(what: str, exc: BaseException, *, as_json: bool) -> int:
+    """Say ``<what> unreachable: <reason>`` (JSON on stdout with ``--json``); return exit 2."""
+    message = f"{what} unreachable: {exc}"[:500]
+    if as_json:
+        print(json.dumps({"status": "down", "exit_code": EXIT_DOWN, "problems": [message]}))
+    print(f"monitor_celery.py: {message}", file=sys.stderr)
+    return EXIT_DOWN
 
 
 if __name__ == "__main__":

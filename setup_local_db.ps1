@@ -29,9 +29,12 @@ if (-not (Get-Command psql -ErrorAction SilentlyContinue)) {
 $VenvPython = Join-Path $RepoDir '.venv\Scripts\python.exe'
 $Python = if (Test-Path $VenvPython) { $VenvPython } else { 'python' }
 
-function Invoke-Psql([string]$Sql) {
-    $out = & psql -v ON_ERROR_STOP=1 -X -q -t -A -h $DbHost -p $Port -U $AdminUser -d postgres -c $Sql
-    if ($LASTEXITCODE -ne 0) { throw "psql failed: $Sql" }
+# SQL goes to psql on standard input (-f -), never on its command line: the role's password is
+# part of it, and a process's command line is visible to every local user. The superuser's own
+# password comes from $env:PGPASSWORD (or a pgpass file), never from an argument either.
+function Invoke-Psql([string]$Sql, [string]$Shown = $Sql) {
+    $out = $Sql | & psql -v ON_ERROR_STOP=1 -X -q -t -A -h $DbHost -p $Port -U $AdminUser -d postgres -f -
+    if ($LASTEXITCODE -ne 0) { throw "psql failed: $Shown" }
     return ($out | Out-String).Trim()
 }
 
@@ -43,7 +46,7 @@ if ((Invoke-Psql "SELECT 1 FROM pg_roles WHERE rolname = '$User'") -eq '1') {
 }
 if ($Password) {
     $quoted = $Password.Replace("'", "''")
-    Invoke-Psql "ALTER ROLE `"$User`" PASSWORD '$quoted'" | Out-Null
+    Invoke-Psql "ALTER ROLE `"$User`" PASSWORD '$quoted'" "ALTER ROLE `"$User`" PASSWORD '***'" | Out-Null
 }
 if ((Invoke-Psql "SELECT 1 FROM pg_database WHERE datname = '$Db'") -eq '1') {
     Write-Host "database $Db exists"

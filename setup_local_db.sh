@@ -62,8 +62,10 @@ else
   echo "role $role created"
 fi
 if [[ -n "$password" ]]; then
-  psql_admin -v pw="$password" <<SQL
-ALTER ROLE "$role" PASSWORD :'pw';
+  # The password goes to psql on standard input, never on its command line (visible in ps and
+  # /proc to every local user); single quotes doubled for the SQL literal.
+  psql_admin <<SQL
+ALTER ROLE "$role" PASSWORD '${password//\'/\'\'}';
 SQL
 fi
 if [[ "$(psql_admin -tAc "SELECT 1 FROM pg_database WHERE datname = '$db'")" == 1 ]]; then

@@ -10,7 +10,7 @@ $VenvPython = Join-Path $RepoDir '.venv\Scripts\python.exe'
 $Python = if ($env:PYTHON) { $env:PYTHON } elseif (Test-Path $VenvPython) { $VenvPython } else { 'python' }
 $env:PYTHONPATH = if ($env:PYTHONPATH) { "$BackendDir;$env:PYTHONPATH" } else { $BackendDir }
 
-# Queue -> threads: DESIGN.md "Queues and workers" (the same table as docker-compose.yml).
+# Queue -> threads: docs/architecture.md "Queues and workers" (the same table as docker-compose.yml).
 $WorkerTable = [ordered]@{ default = 2; data_fetch = 2; ai_generation = 1; maintenance = 1 }
 
 function Initialize-Dirs { New-Item -ItemType Directory -Force -Path $RunDir, $LogDir | Out-Null }
@@ -34,11 +34,17 @@ function Start-Celery([string]$Name, [string[]]$CeleryArgs) {
         return
     }
     $log = Join-Path $LogDir "$Name.log"
-    $arguments = @('-m', 'celery', '-A', 'backend') + $CeleryArgs
+    # Celery writes its own log to var\log\NAME.log (--logfile; Flower: --log-file-prefix), so
+    # the log the docs name holds everything Celery logs. Start-Process cannot send stdout and
+    # stderr to one file: what Python prints before logging starts (an import error, a bad
+    # setting) lands in NAME.console.log / NAME.console.err.log.
+    $logOption = if ($CeleryArgs[0] -eq 'flower') { "--log-file-prefix=$log" } else { "--logfile=$log" }
+    $arguments = @('-m', 'celery', '-A', 'backend') + $CeleryArgs + @($logOption)
+    $console = Join-Path $LogDir "$Name.console.log"
     $process = Start-Process -FilePath $Python -ArgumentList $arguments -WorkingDirectory $BackendDir `
-        -RedirectStandardOutput $log -RedirectStandardError "$log.err" -WindowStyle Hidden -PassThru
+        -RedirectStandardOutput $console -RedirectStandardError "$console.err" -WindowStyle Hidden -PassThru
     Set-Content -Path $pidFile -Value $process.Id
     Start-Sleep -Seconds 2
-    if ($process.HasExited) { throw "$Name exited with code $($process.ExitCode); see $log and $log.err" }
+    if ($process.HasExited) { throw "$Name exited with code $($process.ExitCode); see $log, $console and $console.err" }
     Write-Host "$Name started: pid $($process.Id), log $log"
 }

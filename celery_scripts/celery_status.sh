@@ -7,7 +7,8 @@ usage() {
   cat <<USAGE
 Usage: celery_scripts/celery_status.sh [--json] [--probe]
 
-1. The processes the start scripts recorded in $RUN_DIR (running / stopped).
+1. The processes the start scripts started (recorded in $RUN_DIR): running, or STOPPED when
+   the process is gone, also when it exited and removed its own pid file.
 2. monitor_celery.py --check --no-probe: workers consuming each queue (from every host), queue
    depths and the oldest waiting message, beat's last tick, stuck runs.
    --probe also sends a probe task to each queue (round-trip latency).
@@ -30,10 +31,21 @@ if ! $json; then
   echo "local processes ($RUN_DIR):"
   shopt -s nullglob
   found=false
-  for pidfile in "$RUN_DIR"/celery-*.pid; do
+  names=()
+  for file in "$RUN_DIR"/celery-*.started "$RUN_DIR"/celery-*.pid; do
+    name="$(basename "${file%.*}")"
+    [[ " ${names[*]} " == *" $name "* ]] || names+=("$name")
+  done
+  for name in "${names[@]}"; do
     found=true
-    name="$(basename "$pidfile" .pid)"
-    if pid_alive "$pidfile"; then echo "  $name running (pid $(pid_of "$pidfile"))"; else echo "  $name STOPPED (stale pid file)"; fi
+    pidfile="$RUN_DIR/$name.pid"
+    if pid_alive "$pidfile"; then
+      echo "  $name running (pid $(pid_of "$pidfile"))"
+    elif [[ -f "$pidfile" ]]; then
+      echo "  $name STOPPED (stale pid file; see $LOG_DIR/$name.log)"
+    else
+      echo "  $name STOPPED (exited; see $LOG_DIR/$name.log)"
+    fi
   done
   $found || echo "  none started by celery_scripts"
   echo

@@ -34,7 +34,8 @@ if pid_alive "$pidfile"; then
   exit 0
 fi
 rm -f "$pidfile"
+mark_started celery-beat
 celery_cmd beat --detach -l "$loglevel" --scheduler django_celery_beat.schedulers:DatabaseScheduler \
   --pidfile="$pidfile" --logfile="$LOG_DIR/celery-beat.log"
-wait_alive "$pidfile" || { echo "beat failed to start; see $LOG_DIR/celery-beat.log" >&2; exit 1; }
-echo "beat started: pid $(pid_of "$pidfile"), log $LOG_DIR/celery-beat.log"
+pid="$(wait_stable "$pidfile" 60)" || { echo "beat failed to start; see $LOG_DIR/celery-beat.log" >&2; exit 1; }
+echo "beat started: pid $pid, log $LOG_DIR/celery-beat.log"

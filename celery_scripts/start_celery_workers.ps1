@@ -3,7 +3,7 @@
   Start AdSpark's four Celery workers on Windows, one per queue, with the threads pool.
 .DESCRIPTION
   The prefork pool fails on Windows (PermissionError: [WinError 5]); these workers use
-  -P threads with the concurrency of DESIGN.md: default 2, data_fetch 2, ai_generation 1,
+  -P threads with the concurrency of docs/architecture.md: default 2, data_fetch 2, ai_generation 1,
   maintenance 1. Pid files: var\run\celery-worker-<queue>.pid; logs: var\log\celery-worker-<queue>.log.
   One worker for all queues instead (the seed's command):
     cd backend; celery -A backend.celery worker -P threads -c 4 -l info -Q default,data_fetch,ai_generation,maintenance --without-gossip --without-mingle --without-heartbeat

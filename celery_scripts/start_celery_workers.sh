@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Start AdSpark's four Celery workers in the background, one per queue, sized as DESIGN.md says.
+# Start AdSpark's four Celery workers in the background, one per queue, sized as docs/architecture.md says.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/_common.sh"
 
@@ -18,6 +18,8 @@ Options:
   -h, --help             this help
 Environment: the project's (.env is read): CELERY_BROKER_URL, DATABASE_URL, ...;
 ADSPARK_VAR_DIR moves pid/log files; CELERY_POOL (default prefork) picks the pool.
+A worker counts as started when its pid has been stable for 2 s and it answers ping (up to
+ADSPARK_READY_TIMEOUT seconds, default 60); exit 1 otherwise.
 Stop them with celery_scripts/stop_celery.sh; check them with celery_scripts/celery_status.sh.
 USAGE
 }
@@ -34,7 +36,7 @@ while (($#)); do
 done
 
 mkdirs
-started=0
+started=()
 for entry in "${WORKER_TABLE[@]}"; do
   queue="${entry%%:*}"; concurrency="${entry##*:}"
   if ((${#queues[@]})) && [[ " ${queues[*]} " != *" $queue "* ]]; then continue; fi
@@ -44,17 +46,28 @@ for entry in "${WORKER_TABLE[@]}"; do
     continue
   fi
   rm -f "$pidfile"
+  mark_started "celery-worker-$queue"
   celery_cmd worker --detach -Q "$queue" -c "$concurrency" -P "${CELERY_POOL:-prefork}" -n "$queue@%h" \
     -l "$loglevel" --pidfile="$pidfile" --logfile="$LOG_DIR/celery-worker-$queue.log"
-  if ! wait_alive "$pidfile"; then
+  if ! pid="$(wait_stable "$pidfile" 60)"; then
     echo "worker $queue failed to start; see $LOG_DIR/celery-worker-$queue.log" >&2
     exit 1
   fi
-  echo "worker $queue started: -c $concurrency, pid $(pid_of "$pidfile"), log $LOG_DIR/celery-worker-$queue.log"
-  started=$((started + 1))
+  echo "worker $queue started: -c $concurrency, pid $pid, log $LOG_DIR/celery-worker-$queue.log"
+  started+=("$queue")
 done
-if ((${#queues[@]})) && ((started == 0)); then
+if ((${#queues[@]})) && ((${#started[@]} == 0)); then
   for queue in "${queues[@]}"; do
     [[ " ${WORKER_TABLE[*]} " == *" $queue:"* ]] || { echo "unknown queue $queue" >&2; exit 2; }
   done
+fi
+if ((${#started[@]})); then
+  # Running is not ready: wait until each new worker answers ping through the broker.
+  host="$(celery_py 'import socket; print(socket.gethostname())')"
+  nodes=(); for queue in "${started[@]}"; do nodes+=("$queue@$host"); done
+  if ! missing="$(wait_ready "${ADSPARK_READY_TIMEOUT:-60}" "${nodes[@]}")"; then
+    echo "not ready within ${ADSPARK_READY_TIMEOUT:-60} s (no answer to ping): $missing; see $LOG_DIR" >&2
+    exit 1
+  fi
+  echo "ready: ${nodes[*]}"
 fi

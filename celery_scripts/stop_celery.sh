@@ -28,6 +28,8 @@ done
 
 shopt -s nullglob
 pidfiles=("$RUN_DIR"/celery-*.pid)
+# Stopping on purpose: forget what was started, so the status shows no STOPPED line for it.
+rm -f "$RUN_DIR"/celery-*.started
 if ((${#pidfiles[@]} == 0)); then echo "nothing to stop (no pid files in $RUN_DIR)"; exit 0; fi
 pids=()
 for pidfile in "${pidfiles[@]}"; do

@@ -67,13 +67,14 @@ def watch_alerts_schedule(*, watch: Watch, watch_run_id: int) -> None:
     An email if the watch has ``notify_email``; a :class:`WebhookDelivery` row and its task if
     it has a ``webhook_url``.
     """
-    from .tasks import deliver_webhook_task, send_watch_alert_task
+    from backend.celery import app
 
+    # by name (a signature), not by importing the tasks module: tasks import services
     if watch.notify_email:
-        transaction.on_commit(lambda: send_watch_alert_task.delay(watch_run_id))
+        transaction.on_commit(lambda: app.signature("AdSpark.tasks.send_watch_alert_task", args=(watch_run_id,)).delay())
     if watch.webhook_url:
         delivery = WebhookDelivery.objects.create(watch_run_id=watch_run_id, url=watch.webhook_url)
-        transaction.on_commit(lambda: deliver_webhook_task.delay(delivery.pk))
+        transaction.on_commit(lambda: app.signature("AdSpark.tasks.deliver_webhook_task", args=(delivery.pk,)).delay())
 
 
 def _creative_entry(creative: Creative) -> dict[str, Any]:

@@ -11,9 +11,11 @@ from __future__ import annotations
 import time
 import uuid
 from functools import lru_cache
+from typing import Any
 
 import redis
 from django.conf import settings
+from rest_framework.throttling import ScopedRateThrottle
 
 # KEYS[1] = sorted set; ARGV = now (s), window (s), limit, member.
 # Returns 0 when a slot was taken, else seconds until the oldest request leaves the window.
@@ -100,3 +102,30 @@ class SlidingWindowLimiter:
     def reset(self) -> None:
         """Forget every request in the window (tests and operators)."""
         self._redis.delete(self.key)
+
+
+class SlidingWindowThrottle(ScopedRateThrottle):
+    """DRF's ``ScopedRateThrottle`` (same scopes, rates and 429 + ``Retry-After``), counted by
+    :class:`SlidingWindowLimiter` in one Redis round trip.
+
+    DRF's own throttle reads the request history from the cache and writes it back: two round
+    trips per request, and two concurrent requests can both pass on the same history. The Lua
+    script trims, counts and adds atomically (bench/api_enqueue.py). Keys:
+    ``adspark:ratelimit:throttle:<scope>:<user id or client IP>``.
+    """
+
+    def allow_request(self, request: Any, view: Any) -> bool:
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.num_requests is None or self.duration is None:
+            return True
+        ident = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)
+        limiter = SlidingWindowLimiter(f"throttle:{self.scope}:{ident}", limit=self.num_requests, window=self.duration)
+        self._wait = limiter.try_acquire()
+        return self._wait == 0.0
+
+    def wait(self) -> float | None:
+        return getattr(self, "_wait", None) or None

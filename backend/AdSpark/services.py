@@ -406,7 +406,7 @@ def fetch_run_create(*, owner: Any, query: FetchQuery, enqueue: bool = True) -> 
     The Celery task id is chosen here and stored on the row before the message is sent, so the
     202 response can name it and ``/api/tasks/{task_id}/`` finds the row at once.
     """
-    from .tasks import fetch_creatives_task
+    from backend.celery import app
 
     task_id = str(uuid.uuid4())
     run = FetchRun.objects.create(
@@ -418,7 +418,8 @@ def fetch_run_create(*, owner: Any, query: FetchQuery, enqueue: bool = True) -> 
     )
     if enqueue:
         publish_on_commit(
-            lambda: fetch_creatives_task.apply_async(kwargs={"fetch_run_id": run.pk}, task_id=task_id),
+            # by name (a signature), not by importing the tasks module: tasks import services
+            lambda: app.signature(FetchRun.TASK_NAME, kwargs={"fetch_run_id": run.pk}).apply_async(task_id=task_id),
             what=f"fetch run {run.pk}",
         )
     return run

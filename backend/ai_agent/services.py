@@ -114,7 +114,7 @@ def creative_snapshot(creative: Creative) -> dict[str, Any]:
 
 
 def _enqueue(variant: AdVariant) -> None:
-    from .tasks import generate_ad_variant_async
+    from backend.celery import app
 
     kwargs = {
         "variant_id": variant.pk,
@@ -124,7 +124,9 @@ def _enqueue(variant: AdVariant) -> None:
     }
     task_id = variant.celery_task_id
     publish_on_commit(
-        lambda: generate_ad_variant_async.apply_async(kwargs=kwargs, task_id=task_id), what=f"variant {task_id}"
+        # by name (a signature), not by importing the tasks module: tasks import services
+        lambda: app.signature(AdVariant.TASK_NAME, kwargs=kwargs).apply_async(task_id=task_id),
+        what=f"variant {task_id}",
     )
 
 

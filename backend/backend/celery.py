@@ -4,7 +4,7 @@ This module is the one place where queue names, the routing table, per-task rate
 limits and retry bounds are decided (``TASKS`` below). Broker and result URLs come from Django
 settings (``CELERY_BROKER_URL`` / ``CELERY_RESULT_BACKEND``).
 
-Queues and the worker that serves each (see DESIGN.md and docker-compose.yml):
+Queues and the worker that serves each (see docs/architecture.md and docker-compose.yml):
 
 ============== ================================================ =========== ======
 queue          work                                             concurrency memory
@@ -144,11 +144,10 @@ app.conf.update(
     result_serializer="json",
     accept_content=["json"],
     result_accept_content=["json"],
-    # Reliability: ack after the task ran, give the message back if the worker dies, and do
-    # not let one worker hoard long tasks (prefetch 1: every queue here has long tasks).
+    # Reliability: ack after the task ran, give the message back if the worker dies. The
+    # prefetch multiplier (1) comes from settings (CELERY_WORKER_PREFETCH_MULTIPLIER).
     task_acks_late=True,
     task_reject_on_worker_lost=True,
-    worker_prefetch_multiplier=1,
     broker_connection_retry_on_startup=True,
     # Flower and monitor_celery.py read task events.
     worker_send_task_events=True,

@@ -106,3 +106,20 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name}={value!r} must be one of {', '.join(choices)}")
     return value
+
+
+def refuse_superseded(names: tuple[str, ...], *, winner: str, hint: str) -> None:
+    """Fail loudly when any of ``names`` (a seed-era variable AdSpark does not read) is set.
+
+    A silently ignored variable makes an operator believe a setting is in force; the message
+    names the variable that wins instead.
+
+    Raises:
+        ImproperlyConfigured: one of ``names`` is set (empty counts as set).
+    """
+    found = [name for name in names if os.environ.get(name) is not None]
+    if found:
+        raise ImproperlyConfigured(
+            f"{', '.join(found)} {'is' if len(found) == 1 else 'are'} not read by AdSpark: "
+            f"{winner} wins. {hint}"
+        )

@@ -7,6 +7,7 @@ values. docs/configuration.md lists every variable read here.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
@@ -14,7 +15,7 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 from .brokers import celery_broker_options
-from .env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from .env import env_bool, env_choice, env_float, env_int, env_list, env_str, refuse_superseded
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # backend/
 REPO_DIR = BASE_DIR.parent
@@ -23,6 +24,13 @@ load_dotenv(REPO_DIR / ".env", override=False)
 
 # --- Core -----------------------------------------------------------------------------------
 DEBUG = env_bool("DJANGO_DEBUG", False)
+# A bare DEBUG (the seed's name) is not read; one that disagrees with DJANGO_DEBUG is refused.
+_SEED_DEBUG = os.environ.get("DEBUG")
+if _SEED_DEBUG is not None and (_SEED_DEBUG.strip().lower() in ("1", "true", "yes", "on")) != DEBUG:
+    raise ImproperlyConfigured(
+        f"DEBUG={_SEED_DEBUG!r} is not read by AdSpark: DJANGO_DEBUG wins "
+        f"(it is {'true' if DEBUG else 'false'}). Set DJANGO_DEBUG instead and remove DEBUG."
+    )
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or ""
 if not SECRET_KEY:
     if not DEBUG:
@@ -57,6 +65,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last: request counts and latencies by view (django-prometheus).
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    # GET /metrics, answered before the host check (Prometheus scrapes pods by IP).
+    "core.metrics.middleware.MetricsEndpointMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -89,7 +99,13 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-# PostgreSQL in production (DATABASE_URL); a SQLite file when DATABASE_URL is unset.
+# PostgreSQL in production (DATABASE_URL); a SQLite file when DATABASE_URL is unset. The seed's
+# DB_HOST/DB_NAME/… would otherwise be ignored without a word (and SQLite used): refuse them.
+refuse_superseded(
+    ("DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASSWORD"),
+    winner="DATABASE_URL",
+    hint="Put them into one URL: DATABASE_URL=postgres://USER:PASSWORD@HOST:PORT/NAME",
+)
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {
@@ -137,6 +153,17 @@ CACHES = {
     }
 }
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# Prefetch 1: every queue here has long tasks, and a worker that reserves several holds them
+# back from idle peers (and redelivers them all if it dies). Honoured from the environment for
+# experiments; each worker reserves multiplier x concurrency messages.
+CELERY_WORKER_PREFETCH_MULTIPLIER = env_int("CELERY_WORKER_PREFETCH_MULTIPLIER", 1, minimum=1)
+# acks_late is what makes a killed worker's task come back (with task_reject_on_worker_lost);
+# the exactly-once rules depend on it, so turning it off is refused rather than half-honoured.
+if not env_bool("CELERY_TASK_ACKS_LATE", True):
+    raise ImproperlyConfigured(
+        "CELERY_TASK_ACKS_LATE=false is refused: AdSpark's jobs rely on late acknowledgement "
+        "(a task whose worker dies is redelivered). Remove the variable; acks_late stays on."
+    )
 # Recycle prefork children now and then: Chromium and large JSON pages fragment memory.
 CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("CELERY_WORKER_MAX_TASKS_PER_CHILD", 200, minimum=1)
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import redis
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 
@@ -66,22 +68,47 @@ def check_redis(url: str | None = None) -> dict[str, Any]:
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
-def queue_consumers(timeout: float = 1.0) -> dict[str, list[str]]:
-    """Return ``{queue: [worker hostnames]}`` for the four queues, from ``inspect active_queues``.
+def worker_replies(command: str = "active_queues", *, timeout: float = 1.0) -> list[tuple[str, Any]]:
+    """Every worker's reply to the broadcast control ``command``: ``[(node name, reply), …]``.
 
-    A queue with an empty list has no worker consuming it: its tasks will wait.
+    One entry per worker that answered within ``timeout`` seconds, duplicates kept: workers
+    started without ``-n`` all call themselves ``celery@<host>``, and ``inspect()`` (a dict keyed
+    by node name) would keep only one of them. Empty when the broker is unreachable.
+    """
+    try:
+        replies = app.control.broadcast(command, reply=True, timeout=timeout) or []
+    except Exception:  # broker down: nobody answers
+        return []
+    return [(name, answer) for reply in replies for name, answer in reply.items()]
+
+
+def consumers_from_replies(replies: list[tuple[str, Any]]) -> dict[str, list[str]]:
+    """``{queue: [node names]}`` for the four queues from :func:`worker_replies` of ``active_queues``.
+
+    A name appears once per worker that consumes the queue (twice if two workers share a name).
     """
     consumers: dict[str, list[str]] = {queue: [] for queue in QUEUES}
-    try:
-        replies = app.control.inspect(timeout=timeout).active_queues() or {}
-    except Exception:  # broker down: nobody consumes
-        return consumers
-    for worker, queues in replies.items():
+    for worker, queues in replies:
         for queue in queues or []:
-            name = queue.get("name")
+            name = queue.get("name") if isinstance(queue, dict) else None
             if name in consumers:
                 consumers[name].append(worker)
     return {queue: sorted(workers) for queue, workers in consumers.items()}
+
+
+def duplicate_node_names(replies: list[tuple[str, Any]]) -> dict[str, int]:
+    """``{node name: number of workers}`` for names that more than one worker answered with."""
+    counts = Counter(name for name, _reply in replies)
+    return {name: count for name, count in sorted(counts.items()) if count > 1}
+
+
+def queue_consumers(timeout: float = 1.0) -> dict[str, list[str]]:
+    """Return ``{queue: [worker node names]}`` for the four queues (``active_queues`` replies).
+
+    A queue with an empty list has no worker consuming it: its tasks will wait. Workers that
+    share a node name are each counted (see :func:`worker_replies`).
+    """
+    return consumers_from_replies(worker_replies("active_queues", timeout=timeout))
 
 
 def queue_consumers_cached() -> dict[str, list[str]]:
@@ -116,6 +143,41 @@ def queue_depths() -> dict[str, int | None]:
             return depths
     except Exception:  # redis.RedisError or Kombu's OperationalError: unknown
         return {queue: None for queue in QUEUES}
+
+
+def broker_task_ids(queues: tuple[str, ...] = QUEUES) -> set[str]:
+    """Ids of every task the broker holds: waiting in ``queues`` or delivered and not yet acked.
+
+    Waiting messages are the JSON envelopes in :func:`broker_queue_keys`; messages a worker
+    holds (running, prefetched, or waiting for an ETA/countdown) stay in kombu's ``unacked``
+    hash (values ``[envelope, exchange, routing_key]``) until acked. Reads every message, so it
+    costs O(messages).
+
+    Raises:
+        redis.RedisError, kombu's OperationalError: the broker is unreachable.
+    """
+    unacked_key = (settings.CELERY_BROKER_TRANSPORT_OPTIONS or {}).get("unacked_key", "unacked")
+    envelopes: list[Any] = []
+    with broker_client() as client:
+        for queue in queues:
+            for key in broker_queue_keys(queue):
+                envelopes.extend(client.lrange(key, 0, -1))
+        unacked = client.hvals(unacked_key)
+    for raw in unacked:
+        try:
+            envelopes.append(json.loads(raw)[0])
+        except (ValueError, TypeError, IndexError, KeyError):
+            continue
+    ids: set[str] = set()
+    for envelope in envelopes:
+        try:
+            message = json.loads(envelope) if isinstance(envelope, (bytes, str)) else envelope
+            task_id = (message.get("headers") or {}).get("id")
+        except (ValueError, TypeError, AttributeError):
+            continue
+        if task_id:
+            ids.add(str(task_id))
+    return ids
 
 
 def queue_oldest_ages(*, now: float | None = None) -> dict[str, float | None]:

@@ -384,6 +384,21 @@ def jobs_unpublished(model: type[Job], *, now: dt.datetime | None = None, older_
     ).order_by("pk")
 
 
+def jobs_orphaned(
+    model: type[Job], *, known_task_ids: set[str], older_than_seconds: float, now: dt.datetime | None = None
+) -> list[Any]:
+    """Rows of :func:`jobs_unpublished` (pending ``older_than_seconds``) whose task message the
+    broker no longer holds.
+
+    ``known_task_ids`` are the ids the broker holds, waiting or unacked
+    (:func:`core.health.broker_task_ids`). Such a row will never start by itself: its message was
+    purged, lost in a Redis restart without persistence, or never sent. A row whose message is
+    still queued or held by a worker (an ETA or countdown) is not an orphan, however old.
+    """
+    rows = jobs_unpublished(model, now=now, older_than=older_than_seconds)
+    return [row for row in rows if not row.celery_task_id or row.celery_task_id not in known_task_ids]
+
+
 def leases_release_of_worker(hostname: str) -> int:
     """Expire the leases held by a previous life of worker ``hostname`` (called when it starts).
 

@@ -157,7 +157,10 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
             self.name, self.request.id, type(row).__name__, row.pk, row.lease_owner, countdown,
         )
         self.apply_async(
-            args=self.request.args, kwargs=self.request.kwargs, task_id=self.request.id, countdown=countdown
+            args=tuple(self.request.args or ()),
+            kwargs=dict(self.request.kwargs or {}),
+            task_id=self.request.id,
+            countdown=countdown,
         )
         return True
 

@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from rest_framework.test import APIClient
 
 from AdSpark.models import FetchRun
+from AdSpark.ratelimit import SlidingWindowThrottle, redis_client
 from AdSpark.services import creative_upsert_page
 from tests.factories import CreativeFactory, FetchRunFactory
 
@@ -24,7 +26,10 @@ def no_enqueue(monkeypatch):  # type: ignore[no-untyped-def]
     sent: list[dict] = []
     from AdSpark import tasks
 
-    monkeypatch.setattr(tasks.fetch_creatives_task, "apply_async", lambda **kw: sent.append(kw))
+    def record(args=None, kwargs=None, **options):  # type: ignore[no-untyped-def]  # a signature passes them positionally
+        sent.append({**({"kwargs": kwargs} if kwargs else {}), **options})
+
+    monkeypatch.setattr(tasks.fetch_creatives_task, "apply_async", record)
     return sent
 
 
@@ -72,6 +77,28 @@ def test_it_accepts_a_fetch_with_202_and_enqueues_it_after_commit(alice_client: 
     assert response["Location"] == body["status_url"]
     assert body["params"]["region"] == "2840" and body["params"]["advertiser_ids"] == [TESLA]
     assert no_enqueue == [{"kwargs": {"fetch_run_id": body["id"]}, "task_id": body["task_id"]}]
+
+
+def test_it_throttles_fetches_per_user_with_429_and_retry_after(alice_client: APIClient, bob, no_enqueue, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    # Given a fetch rate of 2 per minute
+    monkeypatch.setattr(SlidingWindowThrottle, "THROTTLE_RATES", {"fetch": "2/minute"})
+    body = {"advertiser_ids": TESLA, "region": "US"}
+    try:
+        # When alice asks three times
+        codes = [alice_client.post("/api/adspark/fetch/", body, format="json").status_code for _ in range(3)]
+        refused = alice_client.post("/api/adspark/fetch/", body, format="json")
+        # Then the third and later are refused with a wait, and bob still gets his
+        bob_client = APIClient()
+        bob_client.force_authenticate(bob)
+        bobs = bob_client.post("/api/adspark/fetch/", body, format="json").status_code
+    finally:
+        keys = redis_client(settings.REDIS_URL).keys("adspark:ratelimit:throttle:fetch:*")
+        if keys:
+            redis_client(settings.REDIS_URL).delete(*keys)
+    assert codes == [202, 202, 429]
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
+    assert bobs == 202
+    assert FetchRun.objects.count() == 3
 
 
 @pytest.mark.parametrize(

@@ -103,11 +103,13 @@ def test_it_shows_the_queue_filling_and_draining_and_the_worker_counting_each_ta
         "maintenance", *(f"maintenance\x06\x16{step}" for step in (3, 6, 9))
     )
     client = Client()
-    # Given six probes waiting on the maintenance queue and nobody consuming it
+    # Given six probes waiting on the maintenance queue and nobody consuming it, and a seventh
+    # whose `expires` passes while it waits
     results = [app.send_task("core.tasks.probe_task", queue="maintenance") for _ in range(6)]
+    app.send_task("core.tasks.probe_task", queue="maintenance", expires=1)
     time.sleep(1.2)
     waiting = scrape_web(client)
-    assert value(waiting, "adspark_queue_depth", queue="maintenance") == 6
+    assert value(waiting, "adspark_queue_depth", queue="maintenance") == 7
     assert value(waiting, "adspark_queue_oldest_message_age_seconds", queue="maintenance") >= 1.0
     assert value(waiting, "adspark_queue_consumers", queue="maintenance") == 0
     print("waiting:", {k[0]: v for k, v in waiting.items() if ("queue", "maintenance") in k[1]})
@@ -136,6 +138,7 @@ def test_it_shows_the_queue_filling_and_draining_and_the_worker_counting_each_ta
     labels = {"task": "core.tasks.probe_task", "queue": "maintenance"}
     assert value(counted, "adspark_celery_tasks_total", state="success", **labels) == 6
     assert value(counted, "adspark_celery_task_runtime_seconds_count", **labels) == 6
+    assert value(counted, "adspark_celery_tasks_total", state="expired", **labels) == 1
     # and the children that ran them are gone: their live gauges are removed (mark_process_dead)
     assert value(counted, "adspark_celery_tasks_active", queue="maintenance") in (None, 0)
     pids = {path.name for path in Path(worker.env["PROMETHEUS_MULTIPROC_DIR"]).glob("counter_*.db")}
@@ -201,6 +204,14 @@ def test_it_refuses_scrapes_without_the_configured_login_and_is_off_in_productio
         assert client.get("/metrics", HTTP_HOST="localhost").status_code == 404
     with override_settings(METRICS_BASIC_AUTH="", METRICS_TOKEN="", DEBUG=True):
         assert client.get("/metrics", HTTP_HOST="localhost").status_code == 200
+
+
+def test_it_answers_scrapes_addressed_to_a_pod_ip_that_allowed_hosts_cannot_list(metrics_login) -> None:  # type: ignore[no-untyped-def]
+    client = Client()
+    scrape = client.get("/metrics", HTTP_HOST="10.42.0.17:8000", HTTP_AUTHORIZATION=BASIC)
+    assert scrape.status_code == 200 and b"adspark_queue_depth" in scrape.content
+    assert client.get("/metrics", HTTP_HOST="10.42.0.17:8000").status_code == 401
+    assert client.get("/api/health/", HTTP_HOST="10.42.0.17:8000").status_code == 400  # the check still holds
 
 
 def test_it_keeps_answering_when_the_broker_is_down(metrics_login, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -2,7 +2,7 @@
 
 No Docker engine runs here: Debian's ``docker-compose config`` validates and resolves both files
 (anchors, interpolation, env_file), and the resolved services are checked against the worker
-table of DESIGN.md.
+table of docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import yaml
 
 from tests.conftest import REPO_DIR
 
-# service -> (queue, concurrency, memory limit): DESIGN.md "Queues and workers".
+# service -> (queue, concurrency, memory limit): docs/architecture.md "Queues and workers".
 WORKERS = {
     "celery-worker-default": ("default", 2, "512m"),
     "celery-worker-data-fetch": ("data_fetch", 2, "1g"),

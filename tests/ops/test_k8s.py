@@ -4,7 +4,7 @@ No cluster runs here. ``kubectl kustomize`` (kubectl's built-in kustomize, no cl
 renders the overlay; ``kubernetes-validate`` checks every core kind against the Kubernetes
 OpenAPI schemas it bundles (strict: unknown fields fail); the KEDA objects are checked against
 the ``openAPIV3Schema`` of the CRDs vendored in deploy/k8s/crds/. Then the rendered objects are
-checked against the worker table of DESIGN.md and the time limits of backend/celery.py.
+checked against the worker table of docs/architecture.md and the time limits of backend/celery.py.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.conftest import REPO_DIR
 
 K8S = REPO_DIR / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.37.0"
-# queue -> (concurrency, memory limit): DESIGN.md "Queues and workers".
+# queue -> (concurrency, memory limit): docs/architecture.md "Queues and workers".
 WORKER_TABLE = {"default": (2, "512Mi"), "data_fetch": (2, "1Gi"), "ai_generation": (1, "2Gi"), "maintenance": (1, "512Mi")}
 # The overlay's autoscaling bounds (deploy/k8s/overlays/production/scaling.yaml).
 SCALING = {"default": (1, 4), "data_fetch": (1, 6), "ai_generation": (1, 3), "maintenance": (1, 2)}

@@ -31,7 +31,7 @@ def _group_alive(pgid: int) -> bool:
 
 
 def test_it_runs_every_process_in_one_terminal_reloads_workers_and_stops_on_ctrl_c(ops_env, tmp_path: Path):
-    # given the Procfile started by honcho (as `make dev` does), on free ports
+    # on free ports
     web_port, flower_port = free_port(), free_port()
     empty_env_file = tmp_path / "empty.env"
     empty_env_file.write_text("")
@@ -41,11 +41,11 @@ def test_it_runs_every_process_in_one_terminal_reloads_workers_and_stops_on_ctrl
         "FLOWER_PORT": str(flower_port),
         "FLOWER_BASIC_AUTH": "dev:dev-test-password",
     }
-    honcho = str(Path(sys.executable).parent / "honcho")
+    # given the Procfile started the way `make dev` starts it (celery_scripts/run_dev.py: honcho)
     log_path = tmp_path / "honcho.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [honcho, "-f", str(REPO_DIR / "Procfile.dev"), "-e", str(empty_env_file), "start"],
+            [sys.executable, str(REPO_DIR / "celery_scripts" / "run_dev.py"), "--env-file", str(empty_env_file)],
             cwd=REPO_DIR,
             env=env,
             stdout=log,

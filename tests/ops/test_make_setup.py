@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 from pathlib import Path
@@ -9,13 +10,26 @@ from pathlib import Path
 from tests.conftest import REPO_DIR
 
 
+def _venv_stamp() -> str:
+    """The Makefile's stamp of an installed virtualenv (``$(STAMP)``)."""
+    requirements = (REPO_DIR / "requirements.txt").read_bytes() + (
+        REPO_DIR / "requirements-dev.txt"
+    ).read_bytes()
+    return f".venv/.installed-{hashlib.sha1(requirements).hexdigest()[:12]}"  # noqa: S324 - the Makefile's
+
+
 def _make(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     # No download attempt: the tests must not depend on the network (core.toolchain's unit tests
-    # cover that step).
+    # cover that step). `-o STAMP`: the virtualenv is the one running this test; never reinstall it.
     full_env = {**os.environ, "PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD": "1", **env}
     full_env.pop("MAKEFLAGS", None)
     result = subprocess.run(
-        ["make", "-s", *args], cwd=REPO_DIR, env=full_env, capture_output=True, text=True, timeout=600
+        ["make", "-s", "-o", _venv_stamp(), *args],
+        cwd=REPO_DIR,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     print(f"$ make {' '.join(args)} -> exit {result.returncode}\n{result.stdout}{result.stderr}")
     return result

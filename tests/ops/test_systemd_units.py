@@ -85,3 +85,42 @@ def test_it_starts_a_valid_celery_command_in_each_unit(name, tmp_path):
     print(name, "->", result.returncode, result.stderr[-500:])
     assert result.returncode == 0
     assert "Usage:" in result.stdout
+
+
+def _unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(interpolation=None, strict=False)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read(UNITS_DIR / name)
+    return parser
+
+
+def test_it_starts_workers_everywhere_but_beat_and_flower_only_from_the_single_host_target():
+    # given the two targets an operator enables
+    workers = _unit("adspark-celery-workers.target")["Unit"]["Wants"].split()
+    scheduler = _unit("adspark-celery-scheduler.target")["Unit"]["Wants"].split()
+
+    # then enabling the workers target on every host starts no beat, and each unit belongs to one target
+    assert sorted(workers) == sorted(f"adspark-celery-worker-{q.replace('_', '-')}.service" for q in WORKERS)
+    assert sorted(scheduler) == ["adspark-celery-beat.service", "adspark-flower.service"]
+    assert not (UNITS_DIR / "adspark-celery.target").exists()
+    for name in workers:
+        assert _unit(name)["Install"]["WantedBy"] == "adspark-celery-workers.target", name
+        assert _unit(name)["Unit"]["PartOf"] == "adspark-celery-workers.target", name
+    for name in scheduler:
+        assert _unit(name)["Install"]["WantedBy"] == "adspark-celery-scheduler.target", name
+    assert "ONE host" in _unit("adspark-celery-scheduler.target")["Unit"]["Description"]
+
+
+def test_it_points_documentation_at_files_that_exist():
+    for path in sorted(UNITS_DIR.iterdir()):
+        documentation = _unit(path.name)["Unit"].get("Documentation", "")
+        assert documentation, path.name
+        for uri in documentation.split():
+            assert uri.startswith(f"file://{INSTALL_DIR}/"), uri
+            assert (REPO_DIR / uri.removeprefix(f"file://{INSTALL_DIR}/")).is_file(), (path.name, uri)
+
+
+def test_it_starts_flower_with_the_projects_config():
+    exec_start = _unit("adspark-flower.service")["Service"]["ExecStart"]
+    assert "--conf=flowerconfig.py" in exec_start and "--address" not in exec_start
+    assert _unit("adspark-flower.service")["Service"]["WorkingDirectory"] == f"{INSTALL_DIR}/backend"

@@ -56,7 +56,7 @@ def publish_watch_runs(runs: list[DispatchedRun]) -> None:
     """
     from backend.celery import app
 
-    from ..tasks import process_watch_task as task
+    task = app.tasks[WatchRun.TASK_NAME]  # by name: the tasks module imports this one
 
     amqp = app.amqp
     options = amqp.router.route({}, task.name, (0,), {}, task)  # type: ignore[arg-type]  # celery-types wants a class; Celery passes the instance

@@ -78,7 +78,7 @@ def watch_query_normalize(raw: Mapping[str, Any]) -> FetchQuery:
 
 
 def webhook_url_check(url: str) -> str:
-    """Return ``url`` if a webhook may be sent there (the SSRF check of DESIGN.md).
+    """Return ``url`` if a webhook may be sent there (the SSRF check of docs/architecture.md).
 
     Raises:
         core.urlsafety.UnsafeURLError: not http(s), does not resolve, or a private,

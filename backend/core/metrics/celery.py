@@ -7,7 +7,8 @@ Connected by ``backend/celery.py`` (every process that loads the app: web, beat,
   and the beat heartbeat tells when beat sent its tick.
 * ``task_prerun`` / ``task_postrun`` / ``task_revoked`` in the pool process that runs the task:
   ``adspark_celery_tasks_total{task, queue, state}`` (state: ``success``, ``failure``,
-  ``retry``, ``revoked``…, Celery's state names lower-cased),
+  ``retry``…, Celery's state names lower-cased; ``revoked``, or ``expired`` for a message whose
+  ``expires`` passed while it waited),
   ``adspark_celery_task_runtime_seconds{task, queue}`` (histogram, wall-clock seconds from
   prerun to postrun) and ``adspark_celery_tasks_active{queue}`` (tasks running now).
 * ``worker_init`` (the worker's main process, before the pool forks) empties the multiprocess
@@ -88,10 +89,12 @@ def _task_finished(task_id: str | None = None, task: Any = None, state: str | No
 
 
 @task_revoked.connect
-def _task_revoked(request: Any = None, **kwargs: Any) -> None:
-    name = getattr(request, "task", None) or getattr(request, "name", None) or "unknown"
+def _task_revoked(sender: Any = None, request: Any = None, expired: bool = False, **kwargs: Any) -> None:
+    # Sent by the worker for a revoked message, or one whose ``expires`` passed while it waited.
+    name = getattr(sender, "name", None) or "unknown"
     delivery = getattr(request, "delivery_info", None) or {}
-    TASKS_TOTAL.labels(str(name), str(delivery.get("routing_key") or "unknown"), "revoked").inc()
+    queue = delivery.get("routing_key") or _queue_of(sender)
+    TASKS_TOTAL.labels(str(name), str(queue), "expired" if expired else "revoked").inc()
 
 
 @worker_init.connect
