@@ -10,8 +10,9 @@ headers:
 
 Each HTTP attempt is logged (:class:`WebhookAttempt`). 5xx, 408, 429, timeouts and refused
 connections are retried by ``deliver_webhook_task`` with backoff; other answers end the
-delivery. The URL passes the SSRF check (:func:`core.urlsafety.check_url`) before every
-attempt, and redirects are not followed (a redirect could point anywhere).
+delivery. The URL passes the SSRF check before every attempt and the request goes to the
+address that was checked (:func:`core.urlsafety.pinned_request`, so DNS cannot answer
+differently in between); redirects are not followed (a redirect could point anywhere).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-import requests
+import httpx
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -32,7 +33,7 @@ from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 
-from core.urlsafety import UnsafeURLError, check_url
+from core.urlsafety import ResponseTooLarge, UnsafeURLError, pinned_request
 
 from .models import Creative, DeliveryStatus, Watch, WatchRun, WebhookAttempt, WebhookDelivery
 
@@ -44,7 +45,9 @@ DELIVERY_HEADER = "X-AdSpark-Delivery"
 EVENT_NEW_CREATIVES = "watch.new_creatives"
 # (connect, read) seconds. Receivers should answer at once and work later; 10 s read leaves
 # room for a slow one while the task's soft limit (30 s, backend/celery.py) is never reached.
-WEBHOOK_TIMEOUT = (3.05, 10.0)
+WEBHOOK_TIMEOUT = httpx.Timeout(10.0, connect=3.05)
+# Bytes of a receiver's answer read (its body is not used; a huge one must not fill memory).
+WEBHOOK_MAX_RESPONSE_BYTES = 64 * 1024
 # Creatives listed in one payload or email; the rest are behind the run's new-creatives URL.
 MAX_CREATIVES_PER_ALERT = 100
 RETRYABLE_STATUS = frozenset({408, 429})
@@ -203,13 +206,13 @@ def webhook_attempt(*, delivery_id: int, final: bool = False) -> AttemptOutcome:
     status_code: int | None = None
     retryable = False
     try:
-        check_url(delivery.url)
         body = json.dumps(
             watch_alert_payload(watch_run_id=delivery.watch_run_id), sort_keys=True, separators=(",", ":")
         ).encode()
-        response = requests.post(
+        response = pinned_request(
+            "POST",
             delivery.url,
-            data=body,
+            content=body,
             headers={
                 "Content-Type": "application/json",
                 "User-Agent": "AdSpark-Webhook/1",
@@ -218,7 +221,7 @@ def webhook_attempt(*, delivery_id: int, final: bool = False) -> AttemptOutcome:
                 DELIVERY_HEADER: str(delivery.pk),
             },
             timeout=WEBHOOK_TIMEOUT,
-            allow_redirects=False,
+            max_bytes=WEBHOOK_MAX_RESPONSE_BYTES,
         )
         status_code = response.status_code
         if 200 <= status_code < 300:
@@ -228,11 +231,11 @@ def webhook_attempt(*, delivery_id: int, final: bool = False) -> AttemptOutcome:
             error = f"The receiver answered HTTP {status_code}."
     except UnsafeURLError as exc:
         error = f"Refused URL: {exc}"
-    except requests.Timeout:
-        retryable, error = True, f"No answer within {WEBHOOK_TIMEOUT[1]:.0f} s."
-    except requests.ConnectionError as exc:
+    except httpx.TimeoutException:
+        retryable, error = True, f"No answer within {WEBHOOK_TIMEOUT.read:.0f} s."
+    except httpx.NetworkError as exc:
         retryable, error = True, f"Could not connect: {exc.__class__.__name__}."
-    except requests.RequestException as exc:
+    except (httpx.HTTPError, ResponseTooLarge) as exc:
         error = f"Request failed: {exc}"
     duration_ms = int((time.monotonic() - started) * 1000)
     WebhookAttempt.objects.create(

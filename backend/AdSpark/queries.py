@@ -36,9 +36,10 @@ MAX_ADVERTISER_IDS = 50
 MAX_NUM = 100
 MAX_PAGES_LIMIT = 100
 
-_KNOWN = {
+# The query's fields, in one place: the fetch API and search serializers, the task's keyword
+# arguments, the management command and watches (which store all but ``num``) take these names.
+QUERY_FIELDS: tuple[str, ...] = (
     "advertiser_ids",
-    "advertiser_id",
     "text",
     "region",
     "platform",
@@ -48,7 +49,11 @@ _KNOWN = {
     "political_ads",
     "num",
     "max_pages",
-}
+)
+# What a watch stores of a query (its page size is SERPAPI_PAGE_SIZE at run time).
+WATCH_QUERY_FIELDS: tuple[str, ...] = tuple(name for name in QUERY_FIELDS if name != "num")
+
+_KNOWN = {*QUERY_FIELDS, "advertiser_id"}
 
 
 class FetchParamsError(ValueError):

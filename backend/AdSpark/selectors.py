@@ -32,8 +32,7 @@ def advertiser_list() -> QuerySet[Advertiser]:
 
 
 def fetch_run_list(*, user: Any) -> QuerySet[FetchRun]:
-    """The fetch runs ``user`` owns (staff: all), newest first."""
-    runs = FetchRun.objects.all()
-    if not user.is_staff:
-        runs = runs.filter(owner=user)
-    return runs.order_by("-created_at")
+    """The fetch runs ``user`` owns, newest first (staff too: like watches, variants and
+    ``/api/tasks/{id}/``, another user's run is a 404 for everyone)."""
+    return FetchRun.objects.filter(owner=user).order_by("-created_at")
+

@@ -11,7 +11,15 @@ from rest_framework import serializers
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
-from .queries import CREATIVE_FORMATS, MAX_TEXT_LENGTH, PLATFORMS, FetchParamsError, normalize_fetch_params
+from .queries import (
+    CREATIVE_FORMATS,
+    MAX_NUM,
+    MAX_PAGES_LIMIT,
+    MAX_TEXT_LENGTH,
+    PLATFORMS,
+    FetchParamsError,
+    normalize_fetch_params,
+)
 
 
 class AdvertiserSerializer(serializers.ModelSerializer):
@@ -72,8 +80,8 @@ class FetchRequestSerializer(serializers.Serializer):
     start_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD")
     end_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD")
     political_ads = StrictBooleanField(required=False, default=False)
-    num = ASCIIIntegerField(required=False, min_value=1, max_value=100)
-    max_pages = ASCIIIntegerField(required=False, min_value=1, max_value=100)
+    num = ASCIIIntegerField(required=False, min_value=1, max_value=MAX_NUM)
+    max_pages = ASCIIIntegerField(required=False, min_value=1, max_value=MAX_PAGES_LIMIT)
 
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "dict"):

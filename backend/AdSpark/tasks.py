@@ -13,7 +13,7 @@ from celery import shared_task
 from core.tasks import JobTask
 
 from . import services
-from .queries import FetchParamsError
+from .queries import QUERY_FIELDS, FetchParamsError
 from .serpapi_client import SerpApiTransientError
 
 logger = logging.getLogger(__name__)
@@ -71,20 +71,11 @@ def fetch_creatives_task(
         FetchParamsError: invalid parameters (no retry).
         SerpApiPermanentError: 400/401/403 or malformed body (the run is marked failed).
     """
+    arguments = dict(locals())
     task_id = self.request.id
     if fetch_run_id is None:
-        raw = {
-            "advertiser_ids": advertiser_ids,
-            "text": text,
-            "region": region,
-            "platform": platform,
-            "creative_format": creative_format,
-            "start_date": start_date,
-            "end_date": end_date,
-            "political_ads": political_ads,
-            "num": num,
-            "max_pages": max_pages,
-        }
+        # the keyword arguments are the query's fields (AdSpark.queries.QUERY_FIELDS)
+        raw = {name: arguments[name] for name in QUERY_FIELDS}
         try:
             fetch_run_id = services.fetch_run_for_task(task_id=task_id, raw_params=raw).pk
         except FetchParamsError:

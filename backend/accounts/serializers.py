@@ -62,8 +62,10 @@ class MeSerializer(serializers.ModelSerializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working (null: never).")
 
 
 class RegisterResponseSerializer(serializers.Serializer):
     user = MeSerializer()
     token = serializers.CharField()
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working (null: never).")

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth.models import User
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from knox.views import LogoutAllView as KnoxLogoutAllView
+from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import permissions, status
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
@@ -21,11 +23,13 @@ from .serializers import (
     TokenResponseSerializer,
     UserSettingsSerializer,
 )
-from .services import user_register
+from .services import token_issue, user_register
+from .throttles import LoginIPThrottle, LoginUsernameThrottle
 
 
 class RegisterView(APIView):
-    """``POST /api/auth/register/`` → 201 ``{"user": {…}, "token": "…"}``; 400 with field errors."""
+    """``POST /api/auth/register/`` → 201 ``{"user": {…}, "token": "…", "expiry": "…"}`` (the
+    token as from ``/api/auth/token/``); 400 with field errors."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list[Any] = []
@@ -36,16 +40,55 @@ class RegisterView(APIView):
     def post(self, request: Request) -> Response:
         serializer = RegisterSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        user, token = user_register(**serializer.validated_data)
-        return Response({"user": MeSerializer(user).data, "token": token}, status=status.HTTP_201_CREATED)
+        user, token, expiry = user_register(**serializer.validated_data)
+        return Response(
+            {"user": MeSerializer(user).data, "token": token, "expiry": expiry}, status=status.HTTP_201_CREATED
+        )
 
 
-class TokenView(ObtainAuthToken):
-    """``POST /api/auth/token/`` with username and password → ``{"token": "…"}``."""
+class TokenView(APIView):
+    """``POST /api/auth/token/`` with username and password → ``{"token": "…", "expiry": "…"}``.
 
-    @extend_schema(responses={200: TokenResponseSerializer})
-    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().post(request, *args, **kwargs)
+    ``400`` with field errors for wrong credentials; ``429`` with ``Retry-After`` (seconds) once
+    the client IP or the username is over its rate (:mod:`accounts.throttles`). Every call
+    issues a new token (one per device); ``expiry`` is ISO-8601, null if tokens never expire.
+    """
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list[Any] = []
+    # The username throttle first: it is the one a distributed guesser cannot dodge.
+    throttle_classes = [LoginUsernameThrottle, LoginIPThrottle]
+    serializer_class = AuthTokenSerializer
+
+    @extend_schema(
+        request=AuthTokenSerializer,
+        responses={
+            200: TokenResponseSerializer,
+            400: OpenApiResponse(description="Wrong or missing credentials (field errors)"),
+            429: OpenApiResponse(description="Too many attempts; see Retry-After"),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = AuthTokenSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        token, expiry = token_issue(user=serializer.validated_data["user"])
+        return Response({"token": token, "expiry": expiry})
+
+
+class LogoutView(KnoxLogoutView):
+    """``POST /api/auth/logout/`` → 204: revokes the token the request was made with."""
+
+    @extend_schema(request=None, responses={204: None, 401: OpenApiResponse(description="No valid token")})
+    def post(self, request: Request, format: str | None = None) -> Response:
+        return super().post(request, format)
+
+
+class LogoutAllView(KnoxLogoutAllView):
+    """``POST /api/auth/logout/all/`` → 204: revokes every token of the user (all devices)."""
+
+    @extend_schema(request=None, responses={204: None, 401: OpenApiResponse(description="No valid token")})
+    def post(self, request: Request, format: str | None = None) -> Response:
+        return super().post(request, format)
 
 
 def _signed_in(request: Request) -> User:

@@ -21,8 +21,9 @@ Kinds of creatives (SerpApi ``ad_creatives`` items, see :mod:`AdSpark.models`):
   (600 x 200).
 
 Safety: every URL the page loads, the first one and every sub-request (scripts, iframes,
-images, redirects), goes through :func:`core.urlsafety.check_url` in a route handler; refused
-URLs are aborted before any connection is made. A shot may download at most
+images, redirects), is fetched by :func:`core.urlsafety.pinned_request` in a route handler:
+checked, and connected to the address that was checked (Chromium itself opens no connection);
+refused URLs are aborted before any connection is made. A shot may download at most
 ``SCREENSHOT_MAX_BYTES`` bytes and take ``SCREENSHOT_TIMEOUT`` seconds; images are limited to
 ``SCREENSHOT_MAX_WIDTH`` x ``SCREENSHOT_MAX_HEIGHT`` CSS pixels. WebSockets and service workers
 are refused.
@@ -41,6 +42,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -49,7 +51,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from core.toolchain import BROWSER_FIX, ToolMissing, find_browser
-from core.urlsafety import UnsafeURLError, check_url
+from core.urlsafety import ResponseTooLarge, UnsafeURLError, check_url, pinned_request
 
 from .images import ImageFormatError, png_is_blank, png_size
 
@@ -57,10 +59,10 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Headless Chromium in a container: no sandbox (no user namespaces), no GPU, and none of the
-# background services (updates, sync, safe-browsing lists) that would flood a closed network.
+# Headless Chromium: no GPU, and none of the background services (updates, sync, safe-browsing
+# lists) that would flood a closed network. The sandbox stays on where it can (see
+# chromium_sandbox_blocker); it is turned off (--no-sandbox) only where it cannot run.
 CHROMIUM_ARGS = (
-    "--no-sandbox",
     "--disable-gpu",
     "--disable-background-networking",
     "--disable-component-update",
@@ -178,6 +180,33 @@ def default_chromium_path() -> str:
     return found.path if found else SYSTEM_CHROMIUM
 
 
+def chromium_sandbox_blocker() -> str | None:
+    """Why Chromium's sandbox cannot run in this process, or None if nothing known stops it.
+
+    Chromium renders third-party creative content, so its sandbox (user namespaces on Debian's
+    build, which has no setuid helper) should confine each renderer. It cannot when:
+
+    * the process runs as root: Chromium refuses to start sandboxed as root (crbug.com/638180);
+      run the worker as an unprivileged user (the Docker image's ``adspark`` user does);
+    * the kernel allows no unprivileged user namespaces (``/proc/sys/user/max_user_namespaces``
+      is 0, or Debian's ``kernel.unprivileged_userns_clone`` is 0).
+
+    A container runtime can still refuse the namespaces at launch (a seccomp profile that blocks
+    ``clone``/``unshare`` with ``CLONE_NEWUSER``); :class:`ScreenshotService` finds that out by
+    launching.
+    """
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return "the worker runs as root, and Chromium's sandbox refuses root"
+    for path in ("/proc/sys/user/max_user_namespaces", "/proc/sys/kernel/unprivileged_userns_clone"):
+        try:
+            value = Path(path).read_text().strip()
+        except OSError:
+            continue
+        if value == "0":
+            return f"unprivileged user namespaces are disabled ({path} = 0)"
+    return None
+
+
 @dataclass
 class _ShotState:
     """Per-shot bookkeeping for the route handler: bytes left, refused and failed URLs."""
@@ -194,7 +223,8 @@ class ScreenshotService:
     Args override settings: ``executable_path`` (``CHROMIUM_PATH``), ``timeout`` seconds
     (``SCREENSHOT_TIMEOUT``), ``max_bytes`` (``SCREENSHOT_MAX_BYTES``), ``max_width`` /
     ``max_height`` pixels, ``concurrency`` (shots at once, ``SCREENSHOT_CONCURRENCY``),
-    ``allow_loopback`` / ``allow_private`` (``check_url``; None = settings).
+    ``allow_loopback`` / ``allow_private`` (``check_url``; None = settings), ``sandbox``
+    (``auto``/``true``/``false``, ``CHROMIUM_SANDBOX``; see :meth:`_launch`).
     """
 
     def __init__(
@@ -208,6 +238,7 @@ class ScreenshotService:
         concurrency: int | None = None,
         allow_loopback: bool | None = None,
         allow_private: bool | None = None,
+        sandbox: str | None = None,
     ) -> None:
         self.executable_path = executable_path or default_chromium_path()
         self.timeout = float(timeout or settings.SCREENSHOT_TIMEOUT)
@@ -217,6 +248,8 @@ class ScreenshotService:
         self.concurrency = int(concurrency or settings.SCREENSHOT_CONCURRENCY)
         self.allow_loopback = allow_loopback
         self.allow_private = allow_private
+        self.sandbox = sandbox or settings.CHROMIUM_SANDBOX
+        self.sandboxed = False  # whether the running browser has its sandbox (set at launch)
         self.launches = 0  # browser launches so far (1 unless the browser crashed)
         self._pid = os.getpid()
         self._lock = threading.Lock()
@@ -276,14 +309,57 @@ class ScreenshotService:
                 f"No browser at {self.executable_path}: run `make setup`, or {BROWSER_FIX},"
                 " or set CHROMIUM_PATH"
             )
-        self._browser = await self._playwright.chromium.launch(
-            executable_path=self.executable_path, args=list(CHROMIUM_ARGS), headless=True
-        )
+        self._browser = await self._launch()
         self._semaphore = asyncio.Semaphore(self.concurrency)
         self._spares.clear()  # they belonged to the browser that went away
         self.launches += 1
-        logger.info("Chromium %s launched (pid %s)", self._browser.version, os.getpid())
+        logger.info(
+            "Chromium %s launched (pid %s, sandbox %s)",
+            self._browser.version, os.getpid(), "on" if self.sandboxed else "OFF",
+        )
         return self._browser
+
+    async def _launch(self) -> Any:
+        """Launch Chromium, sandboxed unless ``CHROMIUM_SANDBOX`` or this process forbids it.
+
+        ``auto`` (default): sandboxed where :func:`chromium_sandbox_blocker` finds nothing in the
+        way and the launch succeeds; else without the sandbox, with a warning saying why.
+        ``true``: sandboxed or not at all (tried even when a blocker is known). ``false``: never
+        sandboxed.
+
+        Raises:
+            ScreenshotError: ``CHROMIUM_SANDBOX=true`` and the sandbox cannot run.
+        """
+        mode = self.sandbox
+
+        async def launch(sandbox: bool) -> Any:
+            # chromium_sandbox=False makes Playwright pass --no-sandbox; True leaves it out.
+            browser = await self._playwright.chromium.launch(
+                executable_path=self.executable_path, args=list(CHROMIUM_ARGS), headless=True,
+                chromium_sandbox=sandbox,
+            )
+            self.sandboxed = sandbox
+            return browser
+
+        if mode == "false":
+            return await launch(False)
+        blocker = chromium_sandbox_blocker()
+        # "true" always tries (CHROMIUM_PATH may be a wrapper that starts the browser as another
+        # user); "auto" does not spend a launch that is known to fail.
+        if blocker is None or mode == "true":
+            try:
+                return await launch(True)
+            except Exception as exc:
+                if mode == "true":
+                    hint = f" ({blocker})" if blocker else ""
+                    raise ScreenshotError(f"Chromium could not start with its sandbox{hint}: {exc}") from exc
+                blocker = f"the sandboxed launch failed ({str(exc).splitlines()[0][:300]})"
+        logger.warning(
+            "Chromium runs WITHOUT its sandbox: %s. Creatives are third-party content; run the "
+            "worker as an unprivileged user where user namespaces are allowed (docs/operations.md).",
+            blocker,
+        )
+        return await launch(False)
 
     def start(self) -> ScreenshotService:
         """Launch the browser now instead of on the first shot (benchmarks, warm-up)."""
@@ -636,35 +712,58 @@ class ScreenshotService:
                 state.blocked.append(url)
                 await route.abort("blockedbyclient")
                 return
+            if state.bytes_left <= 0:
+                state.too_large = True
+                await route.abort("blockedbyclient")
+                return
+            request = route.request
             try:
-                # getaddrinfo blocks: keep it off the loop so parallel shots go on.
-                await asyncio.to_thread(self._check, url)
+                # Python makes the request, not Chromium: the name is resolved once, checked,
+                # and the connection goes to that address (no DNS-rebinding window). Blocking
+                # I/O, so off the loop and parallel shots go on. No automatic redirects: a 3xx
+                # goes back to the browser, whose next request comes through here again.
+                response = await asyncio.to_thread(
+                    pinned_request,
+                    request.method,
+                    url,
+                    content=request.post_data_buffer,
+                    headers=_forwardable_headers(request.headers),
+                    timeout=self.timeout,
+                    allow_loopback=self.allow_loopback,
+                    allow_private=self.allow_private,
+                    max_bytes=state.bytes_left,
+                )
             except UnsafeURLError as exc:
                 logger.info("screenshot refused %s: %s", url[:200], exc)
                 state.blocked.append(url)
                 await route.abort("blockedbyclient")
                 return
-            if state.bytes_left <= 0:
+            except ResponseTooLarge:
                 state.too_large = True
                 await route.abort("blockedbyclient")
                 return
-            try:
-                # No automatic redirects: a 3xx is handed to the browser, whose next request
-                # comes back through this handler and is checked like the first.
-                response = await route.fetch(max_redirects=0, timeout=self.timeout * 1000)
-                body = await response.body()
             except Exception as exc:
                 logger.info("screenshot sub-request failed %s: %s", url[:200], exc)
                 await route.abort("failed")
                 return
-            state.bytes_left -= len(body)
-            if state.bytes_left < 0:
-                state.too_large = True
-                await route.abort("blockedbyclient")
-                return
-            await route.fulfill(response=response, body=body)
+            state.bytes_left -= len(response.content)
+            await route.fulfill(
+                status=response.status_code,
+                headers=dict(response.headers),
+                body=response.content,
+            )
 
         return handle
+
+
+# Headers about Chromium's own connection, not the request (the pinned client
+# sets Host, the encodings it can decode and manages the connection itself).
+_HOP_BY_HOP = frozenset({"host", "connection", "keep-alive", "proxy-connection", "te", "trailer",
+                         "transfer-encoding", "upgrade", "content-length", "accept-encoding"})
+
+
+def _forwardable_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {key: value for key, value in headers.items() if key.lower() not in _HOP_BY_HOP}
 
 
 async def _refuse_websocket(websocket: Any) -> None:

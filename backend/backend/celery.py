@@ -122,6 +122,18 @@ def _task_annotations() -> dict[str, dict[str, Any]]:
     }
 
 
+def registered_task(task_name: str) -> Any:
+    """Return the task object registered as ``task_name``, importing the apps' task modules
+    first if this process has not yet (a web process only imports them on demand).
+
+    Services use it (or ``app.signature(name)``) to enqueue without importing a tasks module,
+    which imports the services. Raises KeyError for an unknown name.
+    """
+    if task_name not in app.tasks:
+        app.loader.import_default_modules()
+    return app.tasks[task_name]
+
+
 def hard_time_limit(task_name: str) -> int:
     """Return the hard time limit (seconds) of ``task_name``; 3600 for tasks not in TASKS."""
     return int(TASKS.get(task_name, {}).get("time_limit", 3600))

@@ -123,3 +123,43 @@ def refuse_superseded(names: tuple[str, ...], *, winner: str, hint: str) -> None
             f"{', '.join(found)} {'is' if len(found) == 1 else 'are'} not read by AdSpark: "
             f"{winner} wins. {hint}"
         )
+
+
+# The placeholder every secret in .env.example carries ("replace-me", "admin:replace-me", …).
+PLACEHOLDER_MARK = "replace-me"
+
+
+def refuse_placeholder_secrets(names: tuple[str, ...] | list[str] = ()) -> None:
+    """Refuse to start when a variable still holds a ``.env.example`` placeholder.
+
+    Checks ``names`` as :func:`env_str` reads them (``NAME`` or ``NAME_FILE``) and every other
+    variable in the environment (``.env`` included, which is loaded into it), so a secret added to
+    ``.env.example`` later is covered without a list to keep. Only the names are reported, never
+    the values.
+
+    Raises:
+        ImproperlyConfigured: one or more values contain ``replace-me`` (any case).
+    """
+    found = {name for name in names if PLACEHOLDER_MARK in (env_str(name) or "").lower()}
+    for key, value in os.environ.items():
+        if PLACEHOLDER_MARK in value.lower():
+            found.add(key)
+        elif key.endswith("_FILE") and _small_file_holds_placeholder(value):
+            found.add(key[: -len("_FILE")])
+    if found:
+        raise ImproperlyConfigured(
+            f"{', '.join(sorted(found))} still hold the placeholder from .env.example ({PLACEHOLDER_MARK!r}); "
+            "set real secrets before starting with DJANGO_DEBUG=false."
+        )
+
+
+def _small_file_holds_placeholder(path: str) -> bool:
+    """True if ``path`` is a readable file of at most 64 KiB (a secret) holding the placeholder;
+    other ``*_FILE`` variables (not secrets, missing files) are not this check's business."""
+    try:
+        file = Path(path)
+        if not file.is_file() or file.stat().st_size > 65536:
+            return False
+        return PLACEHOLDER_MARK in file.read_text(encoding="utf-8", errors="replace").lower()
+    except OSError:
+        return False

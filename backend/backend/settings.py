@@ -7,6 +7,7 @@ values. docs/configuration.md lists every variable read here.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -15,7 +16,16 @@ from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
 from .brokers import celery_broker_options
-from .env import env_bool, env_choice, env_float, env_int, env_list, env_str, refuse_superseded
+from .env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+    refuse_placeholder_secrets,
+    refuse_superseded,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent  # backend/
 REPO_DIR = BASE_DIR.parent
@@ -50,7 +60,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
@@ -209,7 +219,7 @@ AUTH_PASSWORD_VALIDATORS = [
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first so an anonymous write gets 401 with WWW-Authenticate, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -232,12 +242,32 @@ REST_FRAMEWORK = {
         "register": env_str("ADSPARK_REGISTER_THROTTLE") or "20/hour",
         # Each variant occupies the single ai_generation worker and may spend provider credit.
         "ai_variants": env_str("ADSPARK_AI_THROTTLE") or "10/minute",
+        # Sign-in attempts (accounts/throttles.py). Per username: a person mistyping stays far
+        # below 10 a minute, a guesser gets 14,400 a day at most. Per IP: higher, because the
+        # web app's server signs everyone in from one address unless ADSPARK_NUM_PROXIES is set.
+        "login_user": env_str("ADSPARK_LOGIN_USER_THROTTLE") or "10/minute",
+        "login_ip": env_str("ADSPARK_LOGIN_IP_THROTTLE") or "60/minute",
     },
+    # Reverse proxies in front of Django whose X-Forwarded-For is trusted for the client IP
+    # (throttles); unset: the socket's address.
+    "NUM_PROXIES": env_int("ADSPARK_NUM_PROXIES", 0, minimum=0) or None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
     # 503 JSON (not a 500 page) when Redis, the throttles' cache and the broker, is down;
     # error bodies always objects, messages bounded in length (no 2 MB value echoed back).
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
 }
+
+# API tokens (django-rest-knox): stored as SHA-512 digests, sent as `Authorization: Token …`.
+# 168 h = 7 days, the web app's sign-in cookie lifetime; 0 = never expire (not recommended).
+TOKEN_TTL_HOURS = env_int("ADSPARK_TOKEN_TTL_HOURS", 168, minimum=0)
+REST_KNOX = {
+    "TOKEN_TTL": dt.timedelta(hours=TOKEN_TTL_HOURS) if TOKEN_TTL_HOURS else None,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+# Session sign-in (DRF's browsable API, /api/auth/session/login/) without ?next= lands here.
+LOGIN_URL = "/api/auth/session/login/"
+LOGIN_REDIRECT_URL = "/api/docs/"
+LOGOUT_REDIRECT_URL = "/api/auth/session/login/"
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "AdSpark API",
@@ -330,6 +360,9 @@ OPENAI_IMAGE_SIZE = env_str("OPENAI_IMAGE_SIZE") or "1024x1024"
 OPENAI_TIMEOUT = env_float("OPENAI_TIMEOUT", 120.0, minimum=0.1)
 # Browser binary; empty = Playwright's own Chromium if installed, else the system chromium.
 CHROMIUM_PATH = env_str("CHROMIUM_PATH") or ""
+# Chromium's sandbox: "auto" keeps it where it can run (not as root, user namespaces allowed)
+# and falls back with a warning; "true" refuses to render without it; "false" turns it off.
+CHROMIUM_SANDBOX = env_choice("CHROMIUM_SANDBOX", "auto", ("auto", "true", "false"))
 # Seconds one screenshot may take (navigation, scripts, capture); previews load a script, an
 # iframe and images, which take 1-3 s on a normal line.
 SCREENSHOT_TIMEOUT = env_float("SCREENSHOT_TIMEOUT", 20.0, minimum=0.5)
@@ -368,7 +401,24 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
+# --- Production: HTTPS and no placeholder secrets -------------------------------------------
 if not DEBUG:
+    # Every variable (secrets of Django, PostgreSQL, Redis, Flower, metrics, SerpApi, AI keys).
+    refuse_placeholder_secrets()
     SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
     SECURE_CONTENT_TYPE_NOSNIFF = True
+    # Django runs behind a TLS-terminating reverse proxy that sets (and overwrites any client
+    # value of) X-Forwarded-Proto; plain-HTTP requests from outside are redirected to HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    # Container healthchecks and load balancers probe over plain HTTP inside the network.
+    SECURE_REDIRECT_EXEMPT = [r"^api/health/$"]
+    # One year, the HSTS preload list's minimum; 0 turns HSTS off (e.g. while trying out TLS).
+    SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+    # The preload directive lets anyone submit the domain to browsers' built-in HSTS lists, a
+    # commitment only the domain's owner should make: off unless asked for.
+    SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+    if not SECURE_HSTS_PRELOAD:
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]

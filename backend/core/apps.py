@@ -13,8 +13,11 @@ class CoreConfig(AppConfig):
 
         post_migrate.connect(_ensure_periodic_tasks, sender=self, dispatch_uid="core.periodic_tasks")
         worker_ready.connect(_take_over_after_restart, dispatch_uid="core.take_over_after_restart")
+
+        # Cluster metrics read at scrape time (core.metrics); apps add theirs in their ready().
         from .metrics import register_cluster_collector
         from .metrics.collectors import beat_metrics, job_metrics, queue_metrics
+
         register_cluster_collector("queues", queue_metrics)
         register_cluster_collector("jobs", job_metrics)
         register_cluster_collector("beat", beat_metrics)

@@ -16,7 +16,6 @@ from django.db import connection
 
 from backend.celery import QUEUES, app
 
-from .metrics import SENT_AT_HEADER
 from .redaction import redact
 
 # inspect() broadcasts to every worker: answer from a cache for this many seconds.
@@ -179,32 +178,3 @@ def broker_task_ids(queues: tuple[str, ...] = QUEUES) -> set[str]:
             ids.add(str(task_id))
     return ids
 
-
-def queue_oldest_ages(*, now: float | None = None) -> dict[str, float | None]:
-    """Return ``{queue: seconds the oldest waiting message has waited}`` (None: empty queue,
-    or its oldest message carries no ``adspark_sent_at`` header).
-
-    Kombu LPUSHes new messages and BRPOPs from the tail, so each list's oldest message is at
-    index -1; a queue's age is the largest over :func:`broker_queue_keys`. Messages are JSON
-    envelopes ``{"body", "headers": {..., "adspark_sent_at": Unix seconds}, "properties"}``.
-
-    Raises:
-        redis.RedisError, kombu's OperationalError: the broker is unreachable.
-    """
-    now = time.time() if now is None else now
-    ages: dict[str, float | None] = {}
-    with broker_client() as client:
-        for queue in QUEUES:
-            oldest: float | None = None
-            for key in broker_queue_keys(queue):
-                raw = client.lindex(key, -1)
-                if raw is None:
-                    continue
-                try:
-                    sent_at = float(json.loads(raw)["headers"][SENT_AT_HEADER])
-                except (ValueError, KeyError, TypeError):
-                    continue
-                age = max(0.0, now - sent_at)
-                oldest = age if oldest is None else max(oldest, age)
-            ages[queue] = oldest
-    return ages

@@ -135,7 +135,9 @@ class Lease:
     lost: bool = field(default=False, compare=False)
 
     def _mine(self) -> QuerySet[Any]:
-        return self.model._default_manager.filter(pk=self.pk, status=JobStatus.RUNNING, lease_owner=self.owner)
+        return self.model._default_manager.filter(
+            pk=self.pk, status=JobStatus.RUNNING, lease_owner=self.owner
+        )
 
     def renew(self, *, seconds: float | None = None) -> None:
         """Extend the lease by ``seconds`` (default ``JOB_LEASE_SECONDS``) from now.
@@ -183,12 +185,16 @@ class Lease:
                     except JobLeaseLost:
                         return
                     except Exception as exc:  # a database blip: the next beat tries again
-                        logger.warning("lease heartbeat of %s %s failed: %s", self.model._meta.label, self.pk, exc)
+                        logger.warning(
+                            "lease heartbeat of %s %s failed: %s", self.model._meta.label, self.pk, exc
+                        )
                         close_old_connections()
             finally:
                 connection.close()  # this thread's own connection
 
-        thread = threading.Thread(target=beat, name=f"lease-{self.model._meta.model_name}-{self.pk}", daemon=True)
+        thread = threading.Thread(
+            target=beat, name=f"lease-{self.model._meta.model_name}-{self.pk}", daemon=True
+        )
         thread.start()
         try:
             yield self
@@ -214,7 +220,9 @@ def job_claim(model: type[Job], *, pk: int, task_id: str | None, hostname: str |
     if row["status"] == JobStatus.RUNNING:
         expired = row["lease_expires_at"] is None or row["lease_expires_at"] <= now
         if row["lease_owner"] and not expired:
-            logger.info("%s %s is held by %s; this delivery backs off", model._meta.label, pk, row["lease_owner"])
+            logger.info(
+                "%s %s is held by %s; this delivery backs off", model._meta.label, pk, row["lease_owner"]
+            )
             return None
         candidates = manager.filter(
             pk=pk,
@@ -223,7 +231,9 @@ def job_claim(model: type[Job], *, pk: int, task_id: str | None, hostname: str |
             lease_expires_at=row["lease_expires_at"],
         )
         if row["lease_owner"]:
-            logger.warning("%s %s: taking over the expired lease of %s", model._meta.label, pk, row["lease_owner"])
+            logger.warning(
+                "%s %s: taking over the expired lease of %s", model._meta.label, pk, row["lease_owner"]
+            )
     else:
         candidates = manager.filter(pk=pk, status=JobStatus.PENDING)
     owner = lease_owner_for(task_id, hostname)
@@ -295,12 +305,12 @@ def job_fail_registered(model: type[Job], *, pk: int, error: str) -> bool:
 def job_for_task(task_id: str, *, user: object) -> Job | None:
     """Return the job row run by Celery task ``task_id`` that ``user`` owns, else None.
 
-    Staff see every job. Rows are looked up in every job model (see :func:`job_models`).
+    Own jobs only, staff included: the same rule as fetch runs, watches and variants (another
+    user's object is a 404 for everyone; staff see all rows in the Django admin). Rows are
+    looked up in every job model (see :func:`job_models`).
     """
     for model in job_models():
-        query = Q(celery_task_id=task_id)
-        if not getattr(user, "is_staff", False):
-            query &= Q(**{model.OWNER_FIELD: user})
+        query = Q(celery_task_id=task_id) & Q(**{model.OWNER_FIELD: user})
         row = model._default_manager.filter(query).first()
         if row is not None:
             return row
@@ -356,7 +366,9 @@ def job_stuck_limit(model: type[Job], *, margin_seconds: float = 0.0) -> float:
     return lease_seconds() + margin_seconds
 
 
-def jobs_stuck(model: type[Job], *, now: dt.datetime | None = None, margin_seconds: float = 0.0) -> QuerySet[Any]:
+def jobs_stuck(
+    model: type[Job], *, now: dt.datetime | None = None, margin_seconds: float = 0.0
+) -> QuerySet[Any]:
     """Rows of ``model`` that are ``running`` with a lease that expired (``margin_seconds`` ago).
 
     This is the one definition of "stuck": a live worker renews its lease every
@@ -373,7 +385,9 @@ def jobs_stuck(model: type[Job], *, now: dt.datetime | None = None, margin_secon
     ).order_by("pk")
 
 
-def jobs_unpublished(model: type[Job], *, now: dt.datetime | None = None, older_than: float | None = None) -> QuerySet[Any]:
+def jobs_unpublished(
+    model: type[Job], *, now: dt.datetime | None = None, older_than: float | None = None
+) -> QuerySet[Any]:
     """Rows of ``model`` still ``pending`` ``older_than`` seconds (default
     ``JOB_PENDING_REPUBLISH_SECONDS``) after they were created or last published: their message
     may have been lost."""

@@ -67,7 +67,9 @@ def stuck_runs_repair(*, now: dt.datetime | None = None) -> dict[str, dict[str, 
         for row in jobs_stuck(model, now=now).iterator(chunk_size=200):
             died = bool(row.lease_owner) or row.lease_expires_at is None
             counter = kind.requeue_counter if kind is not None else None
-            if kind is not None and (not died or (counter is not None and getattr(row, counter) < MAX_REQUEUES)):
+            if kind is not None and (
+                not died or (counter is not None and getattr(row, counter) < MAX_REQUEUES)
+            ):
                 if _requeue(model, row, kind, now, count=died):
                     counts["requeued"] += 1
                 continue
@@ -144,7 +146,9 @@ def old_runs_prune(*, now: dt.datetime | None = None, days: int = PRUNE_RUNS_DAY
     cutoff = now - dt.timedelta(days=days)
     report: dict[str, int] = {}
     for model in job_models():
-        old = model._default_manager.filter(status__in=FINISHED_STATUSES, finished_at__lt=cutoff).order_by("pk")
+        old = model._default_manager.filter(status__in=FINISHED_STATUSES, finished_at__lt=cutoff).order_by(
+            "pk"
+        )
         deleted, last_pk = 0, 0
         while True:
             batch = list(old.filter(pk__gt=last_pk).values_list("pk", flat=True)[:PRUNE_BATCH_SIZE])

@@ -1,13 +1,11 @@
-"""``/api/health/``, ``/api/tasks/{task_id}/`` and ``/metrics``."""
+"""``/api/health/`` and ``/api/tasks/{task_id}/``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from celery.result import AsyncResult
-from django.http import Http404, HttpRequest, HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
-from prometheus_client import CONTENT_TYPE_LATEST
 from rest_framework import permissions, serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -18,8 +16,6 @@ from backend.celery import app
 
 from .health import check_database, check_redis, queue_consumers_cached, queue_depths
 from .jobs import job_for_task
-from .metrics.auth import MetricsAccess, metrics_access
-from .metrics.exposition import render_metrics
 
 _HealthStatus = inline_serializer(
     "HealthStatus",
@@ -116,20 +112,3 @@ class TaskStatusView(APIView):
             }
         )
 
-
-def metrics_view(request: HttpRequest) -> HttpResponse:
-    """``GET /metrics``: Prometheus text exposition of this web server's process metrics
-    (django-prometheus, summed over gunicorn workers) and the cluster metrics (queues, jobs,
-    beat, SerpApi budget; core.metrics.collectors).
-
-    Access (core.metrics.auth): 200 with a valid bearer token or basic-auth login; 401 with a
-    ``WWW-Authenticate: Basic`` challenge otherwise; 404 in production with no credential set.
-    """
-    access = metrics_access(request.headers.get("Authorization"))
-    if access is MetricsAccess.DISABLED:
-        raise Http404("metrics are off: set METRICS_TOKEN or METRICS_BASIC_AUTH")
-    if access is MetricsAccess.UNAUTHORIZED:
-        response = HttpResponse("unauthorized\n", status=401, content_type="text/plain")
-        response["WWW-Authenticate"] = 'Basic realm="metrics"'
-        return response
-    return HttpResponse(render_metrics(cluster=True), content_type=CONTENT_TYPE_LATEST)

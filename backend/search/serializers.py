@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from AdSpark.models import Watch
-from AdSpark.queries import CREATIVE_FORMATS, PLATFORMS
+from AdSpark.queries import CREATIVE_FORMATS, MAX_PAGES_LIMIT, PLATFORMS
 from AdSpark.serializers import AdvertiserSerializer, CreativeSerializer
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
@@ -80,7 +80,7 @@ class SearchQueryRequestSerializer(serializers.Serializer):
 
 
 class SearchFetchRequestSerializer(SearchQueryRequestSerializer):
-    max_pages = ASCIIIntegerField(required=False, min_value=1, max_value=100)
+    max_pages = ASCIIIntegerField(required=False, min_value=1, max_value=MAX_PAGES_LIMIT)
 
 
 class SaveAsWatchRequestSerializer(SearchQueryRequestSerializer):

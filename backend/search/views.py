@@ -15,7 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from AdSpark.filters import CreativeFilter
-from AdSpark.queries import FetchParamsError
+from AdSpark.queries import MAX_TEXT_LENGTH, FetchParamsError
 from AdSpark.serializers import FetchRunSerializer
 from AdSpark.watches import watch_create
 from AdSpark.watches.serializers import WatchSerializer
@@ -82,8 +82,8 @@ class SearchView(generics.GenericAPIView):
             raise serializers.ValidationError(
                 {"q": ["Enter a word, name, domain or advertiser id to search for."]}
             )
-        if len(q) > 200:
-            raise serializers.ValidationError({"q": ["At most 200 characters."]})
+        if len(q) > MAX_TEXT_LENGTH:
+            raise serializers.ValidationError({"q": [f"At most {MAX_TEXT_LENGTH} characters."]})
         creatives = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(creatives)
         assert self.paginator is not None and page is not None

@@ -203,11 +203,15 @@ def test_a_pending_run_whose_message_redis_lost_completes_after_the_repair(serpa
     # Then the repair publishes both again once they have waited the bound, and both complete
     short_leases.JOB_PENDING_REPUBLISH_SECONDS = 1
     report = stuck_runs_repair()
-    print(f"found: repair {report['AdSpark.FetchRun']} (fetch runs), {report['AdSpark.WatchRun']} (watch runs)")
+    print(
+        f"found: repair {report['AdSpark.FetchRun']} (fetch runs), {report['AdSpark.WatchRun']} (watch runs)"
+    )
     assert report["AdSpark.FetchRun"]["republished"] == 1 and report["AdSpark.WatchRun"]["republished"] == 1
     wait_for(
-        lambda: FetchRun.objects.get(pk=fetch.pk).status == "succeeded"
-        and WatchRun.objects.get(pk=run.pk).status == "succeeded",
+        lambda: (
+            FetchRun.objects.get(pk=fetch.pk).status == "succeeded"
+            and WatchRun.objects.get(pk=run.pk).status == "succeeded"
+        ),
         timeout=90,
         message="both runs to succeed",
     )
@@ -239,7 +243,9 @@ def test_twenty_watches_on_one_query_make_one_fetch_and_no_slot_waits(serpapi, w
     fetch = FetchRun.objects.get(pk=next(iter(fetches)))
     times = [
         float(seconds)
-        for seconds in re.findall(r"Task AdSpark\.tasks\.process_watch_task\[[^\]]+\] succeeded in ([0-9.]+)s", log.text())
+        for seconds in re.findall(
+            r"Task AdSpark\.tasks\.process_watch_task\[[^\]]+\] succeeded in ([0-9.]+)s", log.text()
+        )
     ]
     leader = max(times)
     followers = sorted(times)[:-1]

@@ -53,7 +53,9 @@ def fleet(django_db_setup, serpapi_server):  # type: ignore[no-untyped-def]
     started: list[WorkerProcess] = []
     env = worker_env(serpapi_server.url)
 
-    def start(name: str, *, queues: str = "data_fetch", concurrency: int = 2, pool: str = "prefork") -> WorkerProcess:
+    def start(
+        name: str, *, queues: str = "data_fetch", concurrency: int = 2, pool: str = "prefork"
+    ) -> WorkerProcess:
         worker = WorkerProcess(queues=queues, env=env, concurrency=concurrency, pool=pool, name=name)
         started.append(worker)
         return worker.start()
@@ -73,8 +75,9 @@ def _queue_fetches(count: int) -> list[FetchRun]:
 def _held_by(worker: WorkerProcess, runs: list[FetchRun]) -> list[int]:
     host = worker.name.replace("%h", __import__("socket").gethostname())
     return list(
-        FetchRun.objects.filter(pk__in=[r.pk for r in runs], status="running", lease_owner__contains=f"@{host}#")
-        .values_list("pk", flat=True)
+        FetchRun.objects.filter(
+            pk__in=[r.pk for r in runs], status="running", lease_owner__contains=f"@{host}#"
+        ).values_list("pk", flat=True)
     )
 
 
@@ -83,7 +86,9 @@ def _takeover_latencies(held: list[int], dead_host: str, since: float, timeout: 
     taken: dict[int, float] = {}
     deadline = time.monotonic() + timeout
     while len(taken) < len(held) and time.monotonic() < deadline:
-        for pk, status, owner in FetchRun.objects.filter(pk__in=held).values_list("pk", "status", "lease_owner"):
+        for pk, status, owner in FetchRun.objects.filter(pk__in=held).values_list(
+            "pk", "status", "lease_owner"
+        ):
             if pk in taken:
                 continue
             if status not in ("pending", "running") or (owner and f"@{dead_host}#" not in owner):
@@ -170,7 +175,11 @@ def test_another_worker_takes_over_a_dead_workers_runs_within_a_minute_without_a
             stuck_runs_repair()
             next_repair += settings.JOB_REPAIR_INTERVAL_SECONDS
         taken.update(
-            {pk: t for pk, t in _takeover_latencies(held, dead_host, killed, timeout=0.5).items() if pk not in taken}
+            {
+                pk: t
+                for pk, t in _takeover_latencies(held, dead_host, killed, timeout=0.5).items()
+                if pk not in taken
+            }
         )
 
     # Then the survivor took each run over within a minute of the death
@@ -201,7 +210,9 @@ def test_trigger_all_gives_no_second_run_to_a_watch_with_one_pending(alice) -> N
     client.force_authenticate(alice)
 
     # When trigger_all is called five times (and trigger once more on one watch)
-    counts = [client.post("/api/adspark/watches/trigger_all/", {}, format="json").data["count"] for _ in range(5)]
+    counts = [
+        client.post("/api/adspark/watches/trigger_all/", {}, format="json").data["count"] for _ in range(5)
+    ]
     watch = alice.watches.first()
     again = client.post(f"/api/adspark/watches/{watch.pk}/trigger/", {}, format="json")
 
@@ -252,7 +263,9 @@ def test_a_task_whose_watch_was_deleted_logs_one_line_and_ends(alice, caplog) ->
 
     # When the task runs
     with caplog.at_level(logging.INFO):
-        result = process_watch_task.apply(args=(watch.pk,), kwargs={"watch_run_id": run.pk}, task_id="gone-task")
+        result = process_watch_task.apply(
+            args=(watch.pk,), kwargs={"watch_run_id": run.pk}, task_id="gone-task"
+        )
         seed = process_watch_task.apply(args=(watch.pk,))
 
     # Then it ends without a traceback, saying so in one line each
@@ -297,7 +310,9 @@ def test_a_fetch_posted_while_the_broker_is_down_is_accepted_and_published_later
 
     # When alice posts a fetch (the message is published after commit, and fails)
     with django_capture_on_commit_callbacks(execute=True) as published:
-        response = client.post("/api/adspark/fetch/", {"advertiser_ids": TESLA, "region": "US"}, format="json")
+        response = client.post(
+            "/api/adspark/fetch/", {"advertiser_ids": TESLA, "region": "US"}, format="json"
+        )
     run = FetchRun.objects.get(pk=response.data["id"])
 
     # Then she gets 202 with a pending run, the failure is one log line
@@ -318,13 +333,20 @@ def test_a_fetch_posted_while_the_broker_is_down_is_accepted_and_published_later
 @pytest.mark.django_db
 def test_a_fetch_posted_while_redis_is_down_gets_503_json_not_a_500_page(alice) -> None:
     # Given the cache that holds the throttles' counters is down (a closed port)
-    down = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:9/0"}}
+    down = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:9/0",
+        }
+    }
     client = APIClient()
     client.force_authenticate(alice)
 
     # When alice posts a fetch
     with override_settings(CACHES=down):
-        response = client.post("/api/adspark/fetch/", {"advertiser_ids": TESLA, "region": "US"}, format="json")
+        response = client.post(
+            "/api/adspark/fetch/", {"advertiser_ids": TESLA, "region": "US"}, format="json"
+        )
 
     # Then the answer is 503 with a JSON body and Retry-After, and no run was created
     assert response.status_code == 503, response.content[:200]

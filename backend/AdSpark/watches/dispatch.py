@@ -54,9 +54,9 @@ def publish_watch_runs(runs: list[DispatchedRun]) -> None:
     0.15 ms of CPU per message against 0.5 ms for ``apply_async`` in a loop with one producer.
     On transports without batch support kombu publishes each message at once.
     """
-    from backend.celery import app
+    from backend.celery import app, registered_task
 
-    task = app.tasks[WatchRun.TASK_NAME]  # by name: the tasks module imports this one
+    task = registered_task(WatchRun.TASK_NAME)  # by name: the tasks module imports this one
 
     amqp = app.amqp
     options = amqp.router.route({}, task.name, (0,), {}, task)  # type: ignore[arg-type]  # celery-types wants a class; Celery passes the instance
@@ -202,9 +202,13 @@ def watches_dispatch_due(
 
 def _active_run_watch_ids(watch_ids: list[int]) -> set[int]:
     """Lock the watches ``watch_ids`` (in id order) and return those with a pending or running run."""
-    locked = list(Watch.objects.filter(pk__in=watch_ids).order_by("pk").select_for_update().values_list("pk", flat=True))
+    locked = list(
+        Watch.objects.filter(pk__in=watch_ids).order_by("pk").select_for_update().values_list("pk", flat=True)
+    )
     return set(
-        WatchRun.objects.filter(watch_id__in=locked, status__in=ACTIVE_STATUSES).values_list("watch_id", flat=True)
+        WatchRun.objects.filter(watch_id__in=locked, status__in=ACTIVE_STATUSES).values_list(
+            "watch_id", flat=True
+        )
     )
 
 
@@ -217,7 +221,11 @@ def watch_run_create(*, watch: Watch, trigger: str = WatchTrigger.MANUAL, enqueu
     """
     with transaction.atomic():
         if watch.pk in _active_run_watch_ids([watch.pk]):
-            active = WatchRun.objects.filter(watch=watch, status__in=ACTIVE_STATUSES).order_by("-created_at").first()
+            active = (
+                WatchRun.objects.filter(watch=watch, status__in=ACTIVE_STATUSES)
+                .order_by("-created_at")
+                .first()
+            )
             if active is not None:
                 return active
         run = WatchRun.objects.create(watch=watch, trigger=trigger, celery_task_id=str(uuid.uuid4()))

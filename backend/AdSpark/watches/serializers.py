@@ -11,7 +11,7 @@ from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField, Str
 from core.urlsafety import UnsafeURLError
 
 from ..models import Watch, WatchRun
-from ..queries import CREATIVE_FORMATS, MAX_TEXT_LENGTH, PLATFORMS, FetchParamsError
+from ..queries import CREATIVE_FORMATS, MAX_PAGES_LIMIT, MAX_TEXT_LENGTH, PLATFORMS, FetchParamsError
 from ..serializers import CreativeSerializer
 from .services import QUERY_FIELDS, watch_query_normalize, webhook_url_check
 
@@ -68,7 +68,7 @@ class WatchSerializer(StrictModelSerializer):
     creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
     start_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
     end_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
-    max_pages = ASCIIIntegerField(required=False, allow_null=True, min_value=1, max_value=100)
+    max_pages = ASCIIIntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_PAGES_LIMIT)
     interval_minutes = ASCIIIntegerField(
         required=False, min_value=Watch.MIN_INTERVAL_MINUTES, max_value=Watch.MAX_INTERVAL_MINUTES
     )

@@ -38,7 +38,7 @@ from core.models import ACTIVE_STATUSES, JobStatus
 from core.urlsafety import check_url
 
 from ..models import FetchRun, Watch, WatchCreative, WatchRun, WatchTrigger
-from ..queries import FetchParamsError, FetchQuery, normalize_fetch_params
+from ..queries import WATCH_QUERY_FIELDS, FetchParamsError, FetchQuery, normalize_fetch_params
 from ..serpapi_client import SerpApiClient, SerpApiPermanentError, SerpApiTransientError
 from ..services import fetch_run_create, fetch_run_execute, transient_wait_seconds
 
@@ -52,17 +52,7 @@ WATCH_MAX_CONSECUTIVE_FAILURES: int = settings.WATCH_MAX_CONSECUTIVE_FAILURES
 # The longest backoff interval (minutes): a failing hourly watch goes 2 h, 4 h, 8 h, 16 h, 24 h.
 WATCH_MAX_BACKOFF_MINUTES = 24 * 60
 
-QUERY_FIELDS = (
-    "advertiser_ids",
-    "text",
-    "region",
-    "platform",
-    "creative_format",
-    "start_date",
-    "end_date",
-    "political_ads",
-    "max_pages",
-)
+QUERY_FIELDS = WATCH_QUERY_FIELDS
 
 
 # --- validation, create, update ------------------------------------------------------------
@@ -181,7 +171,6 @@ def backoff_minutes(*, interval_minutes: int, failures: int) -> int:
     return min(interval_minutes * 2**failures, max(interval_minutes, WATCH_MAX_BACKOFF_MINUTES))
 
 
-
 def watch_run_for_task(*, watch_id: int, task_id: str) -> WatchRun:
     """Return the WatchRun of task ``task_id``, creating it for the seed's ``.delay(watch_id)``.
 
@@ -294,7 +283,9 @@ def watch_run(
                 try:
                     fetch = fetch_run_execute(fetch_run_id=fetch.pk, task_id=task_id, client=client)
                 except SerpApiPermanentError as exc:
-                    watch_run_fail(watch_run_id=run.pk, error=f"SerpApi rejected the request: {exc}", permanent=True)
+                    watch_run_fail(
+                        watch_run_id=run.pk, error=f"SerpApi rejected the request: {exc}", permanent=True
+                    )
                     return WatchRun.objects.get(pk=run.pk)
                 except FetchParamsError as exc:
                     watch_run_fail(watch_run_id=run.pk, error=f"Invalid query: {exc}", permanent=True)

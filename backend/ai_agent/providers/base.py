@@ -18,7 +18,7 @@ import httpx
 from django.conf import settings
 
 from core.redaction import redact
-from core.urlsafety import UnsafeURLError, check_url
+from core.urlsafety import ResponseTooLarge, UnsafeURLError, pinned_request
 
 
 class ProviderError(Exception):
@@ -145,42 +145,34 @@ def ad_copy(snapshot: dict[str, Any]) -> str:
 def download_image(url: str, *, timeout: float, headers: dict[str, str] | None = None) -> tuple[bytes, str]:
     """Download a provider's image (``AI_IMAGE_MAX_BYTES`` at most); return ``(bytes, content_type)``.
 
-    The URL is SSRF-checked like every URL fetched on a user's behalf.
+    The URL is SSRF-checked like every URL fetched on a user's behalf, and the connection goes
+    to the address that was checked (:func:`core.urlsafety.pinned_request`).
 
     Raises:
         ProviderPermanentError: unsafe URL, 4xx (404/403/410: the signed URL expired), too big.
         ProviderTransientError: 429, 5xx, timeout or connection error.
     """
-    try:
-        check_url(url)
-    except UnsafeURLError as exc:
-        raise ProviderPermanentError(f"Refused to download the image: {exc}", code="unsafe_url") from exc
     limit = settings.AI_IMAGE_MAX_BYTES
     try:
-        with httpx.stream("GET", url, timeout=timeout, headers=headers, follow_redirects=False) as response:
-            if response.status_code == 429 or response.status_code >= 500:
-                raise ProviderTransientError(
-                    f"Image download answered HTTP {response.status_code}.",
-                    code="image_download",
-                    status=response.status_code,
-                )
-            if response.status_code != 200:
-                raise ProviderPermanentError(
-                    f"Image download answered HTTP {response.status_code} (the link may have expired).",
-                    code="image_expired" if response.status_code in (403, 404, 410) else "image_download",
-                    status=response.status_code,
-                )
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise ProviderPermanentError(
-                        f"The image is larger than {limit} bytes.", code="image_too_large"
-                    )
-                chunks.append(chunk)
-            return b"".join(chunks), response.headers.get("content-type", "")
+        response = pinned_request("GET", url, headers=headers, timeout=timeout, max_bytes=limit)
+    except UnsafeURLError as exc:
+        raise ProviderPermanentError(f"Refused to download the image: {exc}", code="unsafe_url") from exc
+    except ResponseTooLarge as exc:
+        raise ProviderPermanentError(f"The image is larger than {limit} bytes.", code="image_too_large") from exc
     except httpx.TimeoutException as exc:
         raise ProviderTransientError(f"Image download timed out: {exc}", code="timeout") from exc
     except httpx.TransportError as exc:
         raise ProviderTransientError(f"Image download failed: {exc}", code="connection") from exc
+    if response.status_code == 429 or response.status_code >= 500:
+        raise ProviderTransientError(
+            f"Image download answered HTTP {response.status_code}.",
+            code="image_download",
+            status=response.status_code,
+        )
+    if response.status_code != 200:
+        raise ProviderPermanentError(
+            f"Image download answered HTTP {response.status_code} (the link may have expired).",
+            code="image_expired" if response.status_code in (403, 404, 410) else "image_download",
+            status=response.status_code,
+        )
+    return response.content, response.headers.get("content-type", "")

@@ -14,7 +14,7 @@ Two kinds of figures, kept in two registries:
   :mod:`core.metrics.collectors`; apps add theirs with :func:`register_cluster_collector`
   (in ``AppConfig.ready``), so ``core`` imports no app.
 
-``/metrics`` on the web server (:func:`core.views.metrics_view`) serves both; each Celery
+``/metrics`` on the web server (:func:`core.metrics.views.metrics_view`) serves both; each Celery
 worker serves its own process metrics on ``CELERY_METRICS_PORT``. Access rules:
 :mod:`core.metrics.auth`.
 """

@@ -20,6 +20,7 @@ Metrics (gauges):
 
 from __future__ import annotations
 
+import json
 import time
 
 from django.db.models import Count
@@ -28,6 +29,7 @@ from prometheus_client.core import GaugeMetricFamily
 from backend.celery import QUEUES
 
 from ..models import JobStatus
+from . import SENT_AT_HEADER
 
 
 def queue_metrics() -> list[GaugeMetricFamily]:
@@ -36,7 +38,7 @@ def queue_metrics() -> list[GaugeMetricFamily]:
     Raises:
         ConnectionError, redis.RedisError: the broker is unreachable.
     """
-    from ..health import queue_consumers_cached, queue_depths, queue_oldest_ages
+    from ..health import queue_consumers_cached, queue_depths
 
     depths = queue_depths()
     if any(depth is None for depth in depths.values()):
@@ -84,3 +86,35 @@ def beat_metrics() -> list[GaugeMetricFamily]:
     age = GaugeMetricFamily("adspark_beat_heartbeat_age_seconds", "Seconds since beat sent the last heartbeat tick")
     age.add_metric([], round(max(0.0, time.time() - beat["sent_at"]), 3))
     return [last, age]
+
+
+def queue_oldest_ages(*, now: float | None = None) -> dict[str, float | None]:
+    """Return ``{queue: seconds the oldest waiting message has waited}`` (None: empty queue,
+    or its oldest message carries no ``adspark_sent_at`` header).
+
+    Kombu LPUSHes new messages and BRPOPs from the tail, so each list's oldest message is at
+    index -1; a queue's age is the largest over :func:`core.health.broker_queue_keys`. Messages are JSON
+    envelopes ``{"body", "headers": {..., "adspark_sent_at": Unix seconds}, "properties"}``.
+
+    Raises:
+        redis.RedisError, kombu's OperationalError: the broker is unreachable.
+    """
+    from ..health import broker_client, broker_queue_keys
+
+    now = time.time() if now is None else now
+    ages: dict[str, float | None] = {}
+    with broker_client() as client:
+        for queue in QUEUES:
+            oldest: float | None = None
+            for key in broker_queue_keys(queue):
+                raw = client.lindex(key, -1)
+                if raw is None:
+                    continue
+                try:
+                    sent_at = float(json.loads(raw)["headers"][SENT_AT_HEADER])
+                except (ValueError, KeyError, TypeError):
+                    continue
+                age = max(0.0, now - sent_at)
+                oldest = age if oldest is None else max(oldest, age)
+            ages[queue] = oldest
+    return ages

@@ -13,6 +13,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from .views import metrics_view
+
 METRICS_PATH = "/metrics"
 
 
@@ -22,7 +24,5 @@ class MetricsEndpointMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if request.path_info == METRICS_PATH:
-            from core.views import metrics_view
-
             return metrics_view(request)
         return self.get_response(request)

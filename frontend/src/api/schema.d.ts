@@ -395,6 +395,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/auth/logout/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description ``POST /api/auth/logout/`` → 204: revokes the token the request was made with. */
+        post: operations["auth_logout_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout/all/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** @description ``POST /api/auth/logout/all/`` → 204: revokes every token of the user (all devices). */
+        post: operations["auth_logout_all_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/auth/me/": {
         parameters: {
             query?: never;
@@ -422,7 +456,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description ``POST /api/auth/register/`` → 201 ``{"user": {…}, "token": "…"}``; 400 with field errors. */
+        /**
+         * @description ``POST /api/auth/register/`` → 201 ``{"user": {…}, "token": "…", "expiry": "…"}`` (the
+         *     token as from ``/api/auth/token/``); 400 with field errors.
+         */
         post: operations["auth_register_create"];
         delete?: never;
         options?: never;
@@ -439,7 +476,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** @description ``POST /api/auth/token/`` with username and password → ``{"token": "…"}``. */
+        /**
+         * @description ``POST /api/auth/token/`` with username and password → ``{"token": "…", "expiry": "…"}``.
+         *
+         *     ``400`` with field errors for wrong credentials; ``429`` with ``Retry-After`` (seconds) once
+         *     the client IP or the username is over its rate (:mod:`accounts.throttles`). Every call
+         *     issues a new token (one per device); ``expiry`` is ISO-8601, null if tokens never expire.
+         */
         post: operations["auth_token_create"];
         delete?: never;
         options?: never;
@@ -1031,6 +1074,11 @@ export interface components {
         RegisterResponse: {
             user: components["schemas"]["Me"];
             token: string;
+            /**
+             * Format: date-time
+             * @description When the token stops working (null: never).
+             */
+            expiry: string | null;
         };
         /** @description Body of ``POST /api/search/save-as-watch/``; watch settings are optional. */
         SaveAsWatchRequestRequest: {
@@ -1172,6 +1220,11 @@ export interface components {
         };
         TokenResponse: {
             token: string;
+            /**
+             * Format: date-time
+             * @description When the token stops working (null: never).
+             */
+            expiry: string | null;
         };
         /** @description Body of ``POST /api/adspark/watches/trigger_all/``; ``all_users`` needs staff. */
         TriggerAllRequest: {
@@ -3421,6 +3474,146 @@ export interface operations {
             };
         };
     };
+    auth_logout_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    auth_logout_all_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No valid token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     auth_me_retrieve: {
         parameters: {
             query?: never;
@@ -3675,8 +3868,6 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/x-www-form-urlencoded": components["schemas"]["AuthTokenRequest"];
-                "multipart/form-data": components["schemas"]["AuthTokenRequest"];
                 "application/json": components["schemas"]["AuthTokenRequest"];
             };
         };
@@ -3689,32 +3880,12 @@ export interface operations {
                     "application/json": components["schemas"]["TokenResponse"];
                 };
             };
-            /** @description Invalid parameters or body: field errors. */
+            /** @description Wrong or missing credentials (field errors) */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Authentication credentials were not provided or are invalid. */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not allowed (or CSRF check failed on session auth). */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
+                content?: never;
             };
             /** @description Not found, not yours, or a page past the end. */
             404: {
@@ -3743,14 +3914,12 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Throttled; Retry-After gives the seconds to wait. */
+            /** @description Too many attempts; see Retry-After */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
+                content?: never;
             };
             /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
             503: {

@@ -18,7 +18,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from AdSpark.models import FetchRun
-from AdSpark.queries import CREATIVE_FORMATS, PLATFORMS, FetchParamsError, normalize_fetch_params
+from AdSpark.queries import (
+    CREATIVE_FORMATS,
+    PLATFORMS,
+    QUERY_FIELDS,
+    FetchParamsError,
+    normalize_fetch_params,
+)
 from AdSpark.serpapi_client import SerpApiError
 from AdSpark.services import DryRunResult, fetch_dry_run, fetch_run_create, fetch_run_execute, fetch_run_fail
 from core.diagnostics import FriendlyCommand
@@ -43,18 +49,9 @@ class Command(FriendlyCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = Console(file=cast(TextIO, self.stdout), highlight=False)
-        raw = {
-            "advertiser_ids": options["advertiser_ids"],
-            "text": options["text"],
-            "region": options["region"],
-            "platform": options["platform"],
-            "creative_format": options["creative_format"],
-            "start_date": options["start_date"],
-            "end_date": options["end_date"],
-            "political_ads": options["political_ads"] or None,
-            "num": options["num"],
-            "max_pages": options["max_pages"],
-        }
+        # one option per query field (AdSpark.queries.QUERY_FIELDS), same names with dashes
+        raw = {name: options[name] for name in QUERY_FIELDS}
+        raw["political_ads"] = raw["political_ads"] or None
         try:
             query = normalize_fetch_params(raw)
         except FetchParamsError as exc:

@@ -13,7 +13,7 @@ from core.maintenance import DEFAULT_PERIODIC_TASKS, periodic_tasks_ensure
 class Command(FriendlyCommand):
     help = (
         "Create the default periodic tasks (watch dispatcher every minute, creative cleanup "
-        "daily, stuck-run repair every 10 minutes, pruning daily) in django-celery-beat's "
+        "daily, stuck-run repair every JOB_REPAIR_INTERVAL_SECONDS, pruning daily) in django-celery-beat's "
         "tables. Idempotent; entries edited in the admin are kept unless --reset. "
         "`migrate` runs this too."
     )

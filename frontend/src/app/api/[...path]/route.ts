@@ -5,11 +5,11 @@
  */
 import { type NextRequest, NextResponse } from "next/server";
 
-import { backendUrl, isSameOriginWrite, TOKEN_COOKIE } from "@/lib/server";
+import { backendUrl, FORWARDED_CLIENT_HEADERS, isSameOriginWrite, TOKEN_COOKIE } from "@/lib/server";
 
 export const dynamic = "force-dynamic";
 
-const FORWARDED_REQUEST_HEADERS = ["accept", "content-type", "idempotency-key", "accept-language"];
+const FORWARDED_REQUEST_HEADERS = ["accept", "content-type", "idempotency-key", "accept-language", ...FORWARDED_CLIENT_HEADERS];
 const FORWARDED_RESPONSE_HEADERS = ["content-type", "content-disposition", "cache-control", "retry-after", "content-length"];
 
 async function proxy(request: NextRequest, context: { params: Promise<{ path: string[] }> }) {

@@ -1,10 +1,11 @@
 /**
- * `POST /auth/login` `{username, password}`: asks Django for the user's DRF token and keeps it
- * in an httpOnly cookie. Answers `{ok: true}` or Django's field errors with its status.
+ * `POST /auth/login` `{username, password}`: asks Django for an API token and keeps it in an
+ * httpOnly cookie that lasts as long as the token (its `expiry`). Answers `{ok: true}` or
+ * Django's field errors with its status; a 429 keeps Django's `Retry-After`.
  */
 import { type NextRequest, NextResponse } from "next/server";
 
-import { backendUrl, cookieOptions, isSameOriginWrite, TOKEN_COOKIE } from "@/lib/server";
+import { backendUrl, cookieOptions, forwardedFor, isSameOriginWrite, TOKEN_COOKIE } from "@/lib/server";
 
 export async function POST(request: NextRequest) {
   if (!isSameOriginWrite(request)) return NextResponse.json({ detail: "Cross-site request refused." }, { status: 403 });
@@ -13,7 +14,7 @@ export async function POST(request: NextRequest) {
   try {
     upstream = await fetch(`${backendUrl()}/api/auth/token/`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: forwardedFor(request),
       body: JSON.stringify({ username: body.username ?? "", password: body.password ?? "" }),
       cache: "no-store",
     });
@@ -21,8 +22,14 @@ export async function POST(request: NextRequest) {
     return NextResponse.json({ detail: "The AdSpark API is not reachable." }, { status: 502 });
   }
   const data = await upstream.json().catch(() => ({}));
-  if (!upstream.ok || !data.token) return NextResponse.json(data, { status: upstream.status === 200 ? 502 : upstream.status });
+  if (!upstream.ok || !data.token) {
+    const retryAfter = upstream.headers.get("retry-after");
+    return NextResponse.json(data, {
+      status: upstream.status === 200 ? 502 : upstream.status,
+      headers: retryAfter ? { "retry-after": retryAfter } : undefined,
+    });
+  }
   const response = NextResponse.json({ ok: true });
-  response.cookies.set(TOKEN_COOKIE, data.token, cookieOptions(request));
+  response.cookies.set(TOKEN_COOKIE, data.token, cookieOptions(request, data.expiry));
   return response;
 }

@@ -4,7 +4,7 @@
  */
 import { type NextRequest, NextResponse } from "next/server";
 
-import { backendUrl, cookieOptions, isSameOriginWrite, TOKEN_COOKIE } from "@/lib/server";
+import { backendUrl, cookieOptions, forwardedFor, isSameOriginWrite, TOKEN_COOKIE } from "@/lib/server";
 
 export async function POST(request: NextRequest) {
   if (!isSameOriginWrite(request)) return NextResponse.json({ detail: "Cross-site request refused." }, { status: 403 });
@@ -13,7 +13,7 @@ export async function POST(request: NextRequest) {
   try {
     upstream = await fetch(`${backendUrl()}/api/auth/register/`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      headers: forwardedFor(request),
       body,
       cache: "no-store",
     });
@@ -23,6 +23,6 @@ export async function POST(request: NextRequest) {
   const data = await upstream.json().catch(() => ({}));
   if (upstream.status !== 201 || !data.token) return NextResponse.json(data, { status: upstream.status });
   const response = NextResponse.json({ ok: true, user: data.user }, { status: 201 });
-  response.cookies.set(TOKEN_COOKIE, data.token, cookieOptions(request));
+  response.cookies.set(TOKEN_COOKIE, data.token, cookieOptions(request, data.expiry));
   return response;
 }
