@@ -19,9 +19,9 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
-from rest_framework.authtoken.models import Token
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from accounts.services import token_issue
 from backend.wsgi import application
 from tests.factories import CreativeFactory, FetchRunFactory, UserFactory
 
@@ -50,7 +50,8 @@ def alice_token(db: None, _keep_the_test_connection: None) -> str:
     alice = UserFactory(username="alice")
     CreativeFactory.create_batch(2)
     FetchRunFactory(owner=alice)
-    return Token.objects.create(user=alice).key
+    token, _expiry = token_issue(user=alice)
+    return token
 
 
 # Operations whose acceptance of a well-formed request depends on facts a schema cannot state:
