@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import StatusURLField
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
@@ -102,7 +102,7 @@ class FetchRunSerializer(serializers.ModelSerializer):
     task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
     # "" until the run stops paginating; the schema says so (a model field's blank is not shown).
     stop_reason = serializers.ChoiceField(choices=StopReason.choices, allow_blank=True, read_only=True)
-    status_url = serializers.SerializerMethodField()
+    status_url = StatusURLField(view_name="fetchrun-detail")
     progress = serializers.SerializerMethodField()
 
     class Meta:
@@ -114,11 +114,6 @@ class FetchRunSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
-
-    def get_status_url(self, obj: FetchRun) -> str:
-        url = reverse("fetchrun-detail", args=[obj.pk])
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request else url
 
     @extend_schema_field(
         {"type": "object", "properties": {"done": {"type": "integer"}, "total": {"type": "integer"}, "percent": {"type": "number"}}}

@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from AdSpark.models import Creative
+from core.serializers import StatusURLField
 from core.text import CleanCharField, echo
 
 from .models import AdVariant, Provider
@@ -62,7 +63,7 @@ class VariantRatingSerializer(serializers.Serializer):
 
 class AdVariantSerializer(serializers.ModelSerializer):
     task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
-    status_url = serializers.SerializerMethodField()
+    status_url = StatusURLField(view_name="advariant-detail")
     progress = serializers.SerializerMethodField()
     generated_by = serializers.SerializerMethodField(help_text='"ai" or "template" (a layout, not AI).')
     provider_label = serializers.CharField(source="get_provider_display", read_only=True)
@@ -106,9 +107,6 @@ class AdVariantSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
-
-    def get_status_url(self, obj: AdVariant) -> str:
-        return _absolute(self.context.get("request"), reverse("advariant-detail", args=[obj.pk]))
 
     @extend_schema_field(
         {

@@ -133,7 +133,7 @@ def test_trigger_answers_202_with_the_run_and_its_status_url(
     assert response.status_code == 202
     run = WatchRun.objects.get(pk=response.data["id"])
     assert run.watch == watch and run.status == "pending" and run.trigger == "manual"
-    assert response.data["status_url"].endswith(f"/api/tasks/{run.celery_task_id}/")
+    assert response.data["status_url"].endswith(f"/api/adspark/watch-runs/{run.pk}/")
     assert response["Location"] == response.data["status_url"]
     assert len(callbacks) == 1  # the task is enqueued after commit
 
@@ -146,8 +146,13 @@ def test_the_status_url_finds_the_watch_run_for_its_owner_only(make_watch, alice
     mine = client_of(alice).get(status_url)
 
     assert mine.status_code == 200
-    assert (mine.data["job_type"], mine.data["job_id"]) == ("watchrun", response.data["id"])
+    assert (mine.data["id"], mine.data["watch"], mine.data["status"]) == (response.data["id"], watch.pk, "pending")
+    assert mine.data["status_url"] == status_url
     assert client_of(bob).get(status_url).status_code == 404
+    # the task endpoint keeps answering for the same run, by task id
+    by_task = client_of(alice).get(f"/api/tasks/{response.data['task_id']}/")
+    assert by_task.status_code == 200
+    assert (by_task.data["job_type"], by_task.data["job_id"]) == ("watchrun", response.data["id"])
 
 
 def test_trigger_all_runs_the_callers_active_watches_and_all_users_only_for_staff(

@@ -19,6 +19,11 @@ def watch_run_list(*, watch: Watch) -> QuerySet[WatchRun]:
     return WatchRun.objects.filter(watch=watch).order_by("-created_at", "-id")
 
 
+def watch_run_list_for_user(*, user: Any) -> QuerySet[WatchRun]:
+    """The runs of the watches ``user`` owns, newest first (another user's run is a 404)."""
+    return WatchRun.objects.filter(watch__owner=user).order_by("-created_at", "-id")
+
+
 def watch_seen_list(
     *, watch: Watch, watch_run_id: int | None = None, include_baseline: bool = False
 ) -> QuerySet[WatchCreative]:

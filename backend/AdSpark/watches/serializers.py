@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from rest_framework import serializers
 
+from core.serializers import StatusURLField
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField, StrictModelSerializer
 from core.urlsafety import UnsafeURLError
 
@@ -17,10 +17,10 @@ from .services import QUERY_FIELDS, watch_query_normalize, webhook_url_check
 
 
 class WatchRunSerializer(serializers.ModelSerializer):
-    """A watch run; ``status_url`` is ``/api/tasks/{task_id}/`` (the job row and Celery state)."""
+    """A watch run; ``status_url`` is its own detail endpoint, ``/api/adspark/watch-runs/{id}/``."""
 
     task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
-    status_url = serializers.SerializerMethodField()
+    status_url = StatusURLField(view_name="watchrun-detail")
 
     class Meta:
         model = WatchRun
@@ -44,11 +44,6 @@ class WatchRunSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
-
-    def get_status_url(self, obj: WatchRun) -> str:
-        url = reverse("task-status", args=[obj.celery_task_id]) if obj.celery_task_id else ""
-        request = self.context.get("request")
-        return request.build_absolute_uri(url) if request and url else url
 
 
 class WatchSerializer(StrictModelSerializer):

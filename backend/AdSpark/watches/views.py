@@ -6,14 +6,14 @@ from typing import Any
 
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
 
-from ..models import Watch
+from ..models import Watch, WatchRun
 from . import selectors
 from .dispatch import watch_run_create, watch_runs_create
 from .serializers import (
@@ -27,6 +27,20 @@ from .services import watch_create, watch_update
 _TriggerAllResponse = inline_serializer(
     "WatchTriggerAll", fields={"count": serializers.IntegerField(), "runs": WatchRunSerializer(many=True)}
 )
+
+
+class WatchRunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """``GET /api/adspark/watch-runs/{id}/``: one of the caller's watch runs, the ``status_url``
+    of a triggered run. Another user's run is a 404 (staff included)."""
+
+    serializer_class = WatchRunSerializer
+    queryset = WatchRun.objects.none()  # the model, for the schema; rows: get_queryset()
+    lookup_value_regex = r"[0-9]+"
+
+    def get_queryset(self) -> Any:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no signed-in user
+            return WatchRun.objects.none()
+        return selectors.watch_run_list_for_user(user=self.request.user)
 
 
 class WatchViewSet(viewsets.ModelViewSet):
