@@ -36,20 +36,48 @@ MAX_ADVERTISER_IDS = 50
 MAX_NUM = 100
 MAX_PAGES_LIMIT = 100
 
-# The query's fields, in one place: the fetch API and search serializers, the task's keyword
-# arguments, the management command and watches (which store all but ``num``) take these names.
-QUERY_FIELDS: tuple[str, ...] = (
-    "advertiser_ids",
-    "text",
-    "region",
-    "platform",
-    "creative_format",
-    "start_date",
-    "end_date",
-    "political_ads",
-    "num",
-    "max_pages",
+
+
+@dataclass(frozen=True)
+class QueryField:
+    """One field of a query: the spec the API serializers, the task and the command build on.
+
+    ``kind`` says how it is given: ``"ids"`` (advertiser ids, a list or a comma-separated
+    string), ``"text"``, ``"choice"`` (one of ``choices``), ``"date"`` (``YYYYMMDD`` or
+    ``YYYY-MM-DD``), ``"bool"`` or ``"int"`` (``min_value``..``max_value``). ``max_length``
+    bounds a text (characters, after whitespace is collapsed). ``help`` is the API's and the
+    command's help text. :func:`normalize_fetch_params` enforces the same limits.
+    """
+
+    name: str
+    kind: str
+    help: str
+    choices: tuple[str, ...] = ()
+    max_length: int | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+
+
+# The query's fields, in one place: the fetch API, watch and search serializers
+# (AdSpark.serializers.query_serializer_fields), the task's keyword arguments (a test holds
+# fetch_creatives_task's signature to these names) and the management command's options.
+QUERY_SPEC: tuple[QueryField, ...] = (
+    QueryField("advertiser_ids", "ids", "Advertiser ids (AR + 20 digits): a list or a comma-separated string."),
+    QueryField("text", "text", "Free text or a domain, e.g. tesla.com.", max_length=MAX_TEXT_LENGTH),
+    QueryField("region", "text", 'ISO letters ("US") or a geo code ("2840").'),
+    QueryField("platform", "choice", "Only ads shown on this platform.", choices=PLATFORMS),
+    QueryField("creative_format", "choice", "Only ads of this format.", choices=CREATIVE_FORMATS),
+    QueryField("start_date", "date", "Shown on or after this day: YYYYMMDD or YYYY-MM-DD."),
+    QueryField("end_date", "date", "Shown on or before this day: YYYYMMDD or YYYY-MM-DD."),
+    QueryField("political_ads", "bool", "Political ads only (needs a region)."),
+    QueryField("num", "int", f"Results per page, 1-{MAX_NUM}.", min_value=1, max_value=MAX_NUM),
+    QueryField(
+        "max_pages", "int", "Pages to follow at most (default SERPAPI_MAX_PAGES).",
+        min_value=1, max_value=MAX_PAGES_LIMIT,
+    ),
 )
+QUERY_FIELD_SPECS: dict[str, QueryField] = {spec.name: spec for spec in QUERY_SPEC}
+QUERY_FIELDS: tuple[str, ...] = tuple(QUERY_FIELD_SPECS)
 # What a watch stores of a query (its page size is SERPAPI_PAGE_SIZE at run time).
 WATCH_QUERY_FIELDS: tuple[str, ...] = tuple(name for name in QUERY_FIELDS if name != "num")
 
@@ -143,7 +171,9 @@ def _parse_bool(value: Any) -> bool:
     raise ValueError("Must be true or false.")
 
 
-def _parse_int(value: Any, *, low: int, high: int) -> int:
+def _parse_int(value: Any, *, spec: QueryField) -> int:
+    low, high = spec.min_value, spec.max_value
+    assert low is not None and high is not None, f"{spec.name} has no bounds"
     if isinstance(value, bool) or not re.fullmatch(r"[+-]?[0-9]+", str(value).strip()):
         raise ValueError("Must be an integer.")
     number = int(str(value).strip())
@@ -211,8 +241,9 @@ def normalize_fetch_params(raw: Mapping[str, Any], *, allow_unknown: bool = Fals
             text = " ".join(text_clean(values["text"]).split())
         except ValueError as exc:
             fail("text", str(exc))
-        if len(text) > MAX_TEXT_LENGTH:
-            fail("text", f"At most {MAX_TEXT_LENGTH} characters.")
+        limit = QUERY_FIELD_SPECS["text"].max_length
+        if limit is not None and len(text) > limit:
+            fail("text", f"At most {limit} characters.")
 
     region = None
     if "region" in values:
@@ -255,14 +286,14 @@ def normalize_fetch_params(raw: Mapping[str, Any], *, allow_unknown: bool = Fals
     num = min(settings.SERPAPI_PAGE_SIZE, MAX_NUM)
     if "num" in values:
         try:
-            num = _parse_int(values["num"], low=1, high=MAX_NUM)
+            num = _parse_int(values["num"], spec=QUERY_FIELD_SPECS["num"])
         except ValueError as exc:
             fail("num", str(exc))
 
     max_pages = settings.SERPAPI_MAX_PAGES
     if "max_pages" in values:
         try:
-            max_pages = _parse_int(values["max_pages"], low=1, high=MAX_PAGES_LIMIT)
+            max_pages = _parse_int(values["max_pages"], spec=QUERY_FIELD_SPECS["max_pages"])
         except ValueError as exc:
             fail("max_pages", str(exc))
 

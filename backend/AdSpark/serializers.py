@@ -11,15 +11,47 @@ from core.serializers import StatusURLField
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
-from .queries import (
-    CREATIVE_FORMATS,
-    MAX_NUM,
-    MAX_PAGES_LIMIT,
-    MAX_TEXT_LENGTH,
-    PLATFORMS,
-    FetchParamsError,
-    normalize_fetch_params,
-)
+from .queries import QUERY_FIELD_SPECS, QUERY_FIELDS, FetchParamsError, normalize_fetch_params
+
+
+def query_serializer_field(name: str, **options: Any) -> serializers.Field:
+    """Return the DRF field for query field ``name`` of :data:`AdSpark.queries.QUERY_SPEC`.
+
+    Optional, blank allowed, with the spec's help text, choices and limits; ``options`` are
+    passed on to the field (``allow_null=True``, ``default=False``…). Every request body that
+    takes a query (fetch, watches, search) builds its query fields here, so a limit such as
+    ``max_pages <= 100`` lives in the spec only.
+
+    Raises:
+        KeyError: ``name`` is not a query field.
+    """
+    spec = QUERY_FIELD_SPECS[name]
+    kwargs: dict[str, Any] = {"required": False, "help_text": spec.help, **options}
+    if spec.kind == "choice":
+        return serializers.ChoiceField(choices=spec.choices, allow_blank=True, **kwargs)
+    if spec.kind == "bool":
+        return StrictBooleanField(**kwargs)
+    if spec.kind == "int":
+        return ASCIIIntegerField(min_value=spec.min_value, max_value=spec.max_value, **kwargs)
+    # ids (a comma-separated string here; a list is joined first), text, date
+    return CleanCharField(allow_blank=True, max_length=spec.max_length, **kwargs)
+
+
+class QueryFieldsMixin:
+    """Adds the query fields named in ``query_fields`` to a serializer, built by
+    :func:`query_serializer_field` with ``query_field_options[name]``; a field the class
+    declares itself wins (e.g. a watch's ``advertiser_ids`` is a JSON list)."""
+
+    query_fields: tuple[str, ...] = ()
+    query_field_options: dict[str, dict[str, Any]] = {}
+    _declared_fields: dict[str, serializers.Field]
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()  # type: ignore[misc]
+        for name in self.query_fields:
+            if name not in self._declared_fields:
+                fields[name] = query_serializer_field(name, **self.query_field_options.get(name, {}))
+        return fields
 
 
 class AdvertiserSerializer(serializers.ModelSerializer):
@@ -64,24 +96,11 @@ class CreativeDetailSerializer(CreativeSerializer):
         return CreativeDetailsSerializer(details).data if details is not None else None
 
 
-class FetchRequestSerializer(serializers.Serializer):
+class FetchRequestSerializer(QueryFieldsMixin, serializers.Serializer):
     """Body of ``POST /api/adspark/fetch/``; validated by :func:`normalize_fetch_params`."""
 
-    advertiser_ids = CleanCharField(
-        required=False, allow_blank=True,
-        help_text="Comma-separated advertiser ids (AR + 20 digits).",
-    )
-    text = CleanCharField(
-        required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH, help_text="Free text or a domain."
-    )
-    region = CleanCharField(required=False, allow_blank=True, help_text='ISO letters ("US") or a geo code ("2840").')
-    platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
-    creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
-    start_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD")
-    end_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD")
-    political_ads = StrictBooleanField(required=False, default=False)
-    num = ASCIIIntegerField(required=False, min_value=1, max_value=MAX_NUM)
-    max_pages = ASCIIIntegerField(required=False, min_value=1, max_value=MAX_PAGES_LIMIT)
+    query_fields = QUERY_FIELDS
+    query_field_options = {"political_ads": {"default": False}}
 
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "dict"):

@@ -7,13 +7,14 @@ from typing import Any
 from rest_framework import serializers
 
 from AdSpark.models import Watch
-from AdSpark.queries import CREATIVE_FORMATS, MAX_PAGES_LIMIT, PLATFORMS
-from AdSpark.serializers import AdvertiserSerializer, CreativeSerializer
+from AdSpark.queries import MAX_TEXT_LENGTH
+from AdSpark.serializers import AdvertiserSerializer, CreativeSerializer, QueryFieldsMixin
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
 from .models import SearchHistoryEntry
 
-MAX_Q_LENGTH = 200
+# ``q`` becomes the query's text (or its advertiser ids): the text's limit applies.
+MAX_Q_LENGTH = MAX_TEXT_LENGTH
 
 
 class SearchCreativeSerializer(CreativeSerializer):
@@ -59,17 +60,13 @@ class SearchHistoryEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class SearchQueryRequestSerializer(serializers.Serializer):
+class SearchQueryRequestSerializer(QueryFieldsMixin, serializers.Serializer):
     """A search to act on: the text and the creative-list filters that map to a SerpApi query."""
 
+    query_fields: tuple[str, ...] = ("region", "platform", "creative_format")
     q = CleanCharField(
         max_length=MAX_Q_LENGTH, help_text="Advertiser ids (AR…), a name, keyword or domain."
     )
-    region = CleanCharField(
-        required=False, allow_blank=True, help_text='ISO letters ("US") or a geo code ("2840").'
-    )
-    platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
-    creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
 
     def filters(self) -> dict[str, Any]:
         return {
@@ -80,7 +77,7 @@ class SearchQueryRequestSerializer(serializers.Serializer):
 
 
 class SearchFetchRequestSerializer(SearchQueryRequestSerializer):
-    max_pages = ASCIIIntegerField(required=False, min_value=1, max_value=MAX_PAGES_LIMIT)
+    query_fields = (*SearchQueryRequestSerializer.query_fields, "max_pages")
 
 
 class SaveAsWatchRequestSerializer(SearchQueryRequestSerializer):

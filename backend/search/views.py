@@ -15,7 +15,7 @@ from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from AdSpark.filters import CreativeFilter
-from AdSpark.queries import MAX_TEXT_LENGTH, FetchParamsError
+from AdSpark.queries import FetchParamsError
 from AdSpark.serializers import FetchRunSerializer
 from AdSpark.watches import watch_create
 from AdSpark.watches.serializers import WatchSerializer
@@ -24,6 +24,7 @@ from core.pagination import PageNumberPagination
 
 from . import selectors, services
 from .serializers import (
+    MAX_Q_LENGTH,
     SaveAsWatchRequestSerializer,
     SearchAdvertiserSerializer,
     SearchCreativeSerializer,
@@ -82,8 +83,8 @@ class SearchView(generics.GenericAPIView):
             raise serializers.ValidationError(
                 {"q": ["Enter a word, name, domain or advertiser id to search for."]}
             )
-        if len(q) > MAX_TEXT_LENGTH:
-            raise serializers.ValidationError({"q": [f"At most {MAX_TEXT_LENGTH} characters."]})
+        if len(q) > MAX_Q_LENGTH:
+            raise serializers.ValidationError({"q": [f"At most {MAX_Q_LENGTH} characters."]})
         creatives = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(creatives)
         assert self.paginator is not None and page is not None

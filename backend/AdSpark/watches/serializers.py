@@ -11,8 +11,8 @@ from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField, Str
 from core.urlsafety import UnsafeURLError
 
 from ..models import Watch, WatchRun
-from ..queries import CREATIVE_FORMATS, MAX_PAGES_LIMIT, MAX_TEXT_LENGTH, PLATFORMS, FetchParamsError
-from ..serializers import CreativeSerializer
+from ..queries import QUERY_FIELD_SPECS, FetchParamsError
+from ..serializers import CreativeSerializer, QueryFieldsMixin
 from .services import QUERY_FIELDS, watch_query_normalize, webhook_url_check
 
 
@@ -46,24 +46,15 @@ class WatchRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WatchSerializer(StrictModelSerializer):
+class WatchSerializer(QueryFieldsMixin, StrictModelSerializer):
     """A watch: its query (validated exactly like ``POST /api/adspark/fetch/``), schedule and
     notification settings. ``advertiser_ids`` accepts a list or a comma-separated string;
     ``region`` ISO letters or a geo code (stored as the geo code). ``webhook_secret`` is
     generated when a ``webhook_url`` is set without one; use it to verify signatures."""
 
-    advertiser_ids = serializers.JSONField(
-        required=False, help_text="List (or comma-separated string) of AR ids."
-    )
-    text = CleanCharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH)
-    region = CleanCharField(
-        required=False, allow_blank=True, help_text='ISO letters ("US") or geo code ("2840").'
-    )
-    platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
-    creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
-    start_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
-    end_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
-    max_pages = ASCIIIntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_PAGES_LIMIT)
+    query_fields = QUERY_FIELDS
+    query_field_options = {"max_pages": {"allow_null": True}}
+    advertiser_ids = serializers.JSONField(required=False, help_text=QUERY_FIELD_SPECS["advertiser_ids"].help)
     interval_minutes = ASCIIIntegerField(
         required=False, min_value=Watch.MIN_INTERVAL_MINUTES, max_value=Watch.MAX_INTERVAL_MINUTES
     )

@@ -18,13 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from AdSpark.models import FetchRun
-from AdSpark.queries import (
-    CREATIVE_FORMATS,
-    PLATFORMS,
-    QUERY_FIELDS,
-    FetchParamsError,
-    normalize_fetch_params,
-)
+from AdSpark.queries import QUERY_FIELDS, QUERY_SPEC, FetchParamsError, normalize_fetch_params
 from AdSpark.serpapi_client import SerpApiError
 from AdSpark.services import DryRunResult, fetch_dry_run, fetch_run_create, fetch_run_execute, fetch_run_fail
 from core.diagnostics import FriendlyCommand
@@ -34,22 +28,21 @@ class Command(FriendlyCommand):
     help = "Fetch creatives from the Google Ads Transparency Center (SerpApi) into the database."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--advertiser-ids", help="Comma-separated advertiser ids (AR + 20 digits).")
-        parser.add_argument("--text", help="Free text or a domain, e.g. tesla.com.")
-        parser.add_argument("--region", help='ISO letters ("US") or a geo code ("2840").')
-        parser.add_argument("--platform", choices=PLATFORMS)
-        parser.add_argument("--creative-format", choices=CREATIVE_FORMATS)
-        parser.add_argument("--start-date", help="YYYYMMDD")
-        parser.add_argument("--end-date", help="YYYYMMDD")
-        parser.add_argument("--political-ads", action="store_true", help="Political ads only (needs --region).")
-        parser.add_argument("--num", type=int, help="Results per page, 1-100.")
-        parser.add_argument("--max-pages", type=int, help="Pages to follow at most (default SERPAPI_MAX_PAGES).")
+        # one option per query field (AdSpark.queries.QUERY_SPEC), same names with dashes
+        for spec in QUERY_SPEC:
+            flag = "--" + spec.name.replace("_", "-")
+            if spec.kind == "bool":
+                parser.add_argument(flag, action="store_true", help=spec.help)
+            elif spec.kind == "choice":
+                parser.add_argument(flag, choices=spec.choices, help=spec.help)
+            else:
+                # ints stay strings here: normalize_fetch_params checks them and their bounds
+                parser.add_argument(flag, metavar="N" if spec.kind == "int" else None, help=spec.help)
         parser.add_argument("--dry-run", action="store_true", help="Fetch and parse, write nothing.")
         parser.add_argument("--enqueue", action="store_true", help="Enqueue on data_fetch instead of running here.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = Console(file=cast(TextIO, self.stdout), highlight=False)
-        # one option per query field (AdSpark.queries.QUERY_FIELDS), same names with dashes
         raw = {name: options[name] for name in QUERY_FIELDS}
         raw["political_ads"] = raw["political_ads"] or None
         try:
