@@ -145,6 +145,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/adspark/watch-runs/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description ``GET /api/adspark/watch-runs/{id}/``: one of the caller's watch runs, the ``status_url``
+         *     of a triggered run. Another user's run is a 404 (staff included).
+         */
+        get: operations["adspark_watch_runs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/adspark/watches/": {
         parameters: {
             query?: never;
@@ -670,6 +690,10 @@ export interface components {
                 percent?: number;
             };
             readonly task_id: string | null;
+            /**
+             * Format: uri
+             * @description This job's own detail endpoint: poll it until the status is final.
+             */
             readonly status_url: string;
             readonly creative: string;
             readonly creative_exists: boolean;
@@ -806,27 +830,52 @@ export interface components {
         EngineEnum: "full_text" | "fallback";
         /** @description Body of ``POST /api/adspark/fetch/``; validated by :func:`normalize_fetch_params`. */
         FetchRequestRequest: {
-            /** @description Comma-separated advertiser ids (AR + 20 digits). */
+            /** @description Advertiser ids (AR + 20 digits): a list or a comma-separated string. */
             advertiser_ids?: string;
-            /** @description Free text or a domain. */
+            /** @description Free text or a domain, e.g. tesla.com. */
             text?: string;
             /** @description ISO letters ("US") or a geo code ("2840"). */
             region?: string;
+            /**
+             * @description Only ads shown on this platform.
+             *
+             *     * `PLAY` - PLAY
+             *     * `MAPS` - MAPS
+             *     * `SEARCH` - SEARCH
+             *     * `SHOPPING` - SHOPPING
+             *     * `YOUTUBE` - YOUTUBE
+             */
             platform?: components["schemas"]["PlatformEnum"] | components["schemas"]["BlankEnum"];
+            /**
+             * @description Only ads of this format.
+             *
+             *     * `text` - text
+             *     * `image` - image
+             *     * `video` - video
+             */
             creative_format?: components["schemas"]["CreativeFormatEnum"] | components["schemas"]["BlankEnum"];
-            /** @description YYYYMMDD */
+            /** @description Shown on or after this day: YYYYMMDD or YYYY-MM-DD. */
             start_date?: string;
-            /** @description YYYYMMDD */
+            /** @description Shown on or before this day: YYYYMMDD or YYYY-MM-DD. */
             end_date?: string;
-            /** @default false */
+            /**
+             * @description Political ads only (needs a region).
+             * @default false
+             */
             political_ads: boolean;
+            /** @description Results per page, 1-100. */
             num?: number;
+            /** @description Pages to follow at most (default SERPAPI_MAX_PAGES). */
             max_pages?: number;
         };
         FetchRun: {
             readonly id: number;
             readonly status: components["schemas"]["Status6d9Enum"];
             readonly task_id: string | null;
+            /**
+             * Format: uri
+             * @description This job's own detail endpoint: poll it until the status is final.
+             */
             readonly status_url: string;
             readonly params: unknown;
             readonly progress: {
@@ -1030,18 +1079,37 @@ export interface components {
          */
         PatchedWatchRequest: {
             name?: string;
-            /** @description List (or comma-separated string) of AR ids. */
+            /** @description Advertiser ids (AR + 20 digits): a list or a comma-separated string. */
             advertiser_ids?: unknown;
+            /** @description Free text or a domain, e.g. tesla.com. */
             text?: string;
-            /** @description ISO letters ("US") or geo code ("2840"). */
+            /** @description ISO letters ("US") or a geo code ("2840"). */
             region?: string;
+            /**
+             * @description Only ads shown on this platform.
+             *
+             *     * `PLAY` - PLAY
+             *     * `MAPS` - MAPS
+             *     * `SEARCH` - SEARCH
+             *     * `SHOPPING` - SHOPPING
+             *     * `YOUTUBE` - YOUTUBE
+             */
             platform?: components["schemas"]["PlatformEnum"] | components["schemas"]["BlankEnum"];
+            /**
+             * @description Only ads of this format.
+             *
+             *     * `text` - text
+             *     * `image` - image
+             *     * `video` - video
+             */
             creative_format?: components["schemas"]["CreativeFormatEnum"] | components["schemas"]["BlankEnum"];
-            /** @description YYYYMMDD or YYYY-MM-DD */
+            /** @description Shown on or after this day: YYYYMMDD or YYYY-MM-DD. */
             start_date?: string;
-            /** @description YYYYMMDD or YYYY-MM-DD */
+            /** @description Shown on or before this day: YYYYMMDD or YYYY-MM-DD. */
             end_date?: string;
+            /** @description Political ads only (needs a region). */
             political_ads?: boolean;
+            /** @description Pages to follow at most (default SERPAPI_MAX_PAGES). */
             max_pages?: number | null;
             interval_minutes?: number;
             is_active?: boolean;
@@ -1084,15 +1152,31 @@ export interface components {
         SaveAsWatchRequestRequest: {
             /** @description Advertiser ids (AR…), a name, keyword or domain. */
             q: string;
-            /** @description ISO letters ("US") or a geo code ("2840"). */
-            region?: string;
-            platform?: components["schemas"]["PlatformEnum"] | components["schemas"]["BlankEnum"];
-            creative_format?: components["schemas"]["CreativeFormatEnum"] | components["schemas"]["BlankEnum"];
             name?: string;
             interval_minutes?: number;
             notify_email?: boolean;
             webhook_url?: string;
             alert_on_first_run?: boolean;
+            /** @description ISO letters ("US") or a geo code ("2840"). */
+            region?: string;
+            /**
+             * @description Only ads shown on this platform.
+             *
+             *     * `PLAY` - PLAY
+             *     * `MAPS` - MAPS
+             *     * `SEARCH` - SEARCH
+             *     * `SHOPPING` - SHOPPING
+             *     * `YOUTUBE` - YOUTUBE
+             */
+            platform?: components["schemas"]["PlatformEnum"] | components["schemas"]["BlankEnum"];
+            /**
+             * @description Only ads of this format.
+             *
+             *     * `text` - text
+             *     * `image` - image
+             *     * `video` - video
+             */
+            creative_format?: components["schemas"]["CreativeFormatEnum"] | components["schemas"]["BlankEnum"];
         };
         SearchAdvertiser: {
             advertiser_id: string;
@@ -1146,8 +1230,25 @@ export interface components {
             q: string;
             /** @description ISO letters ("US") or a geo code ("2840"). */
             region?: string;
+            /**
+             * @description Only ads shown on this platform.
+             *
+             *     * `PLAY` - PLAY
+             *     * `MAPS` - MAPS
+             *     * `SEARCH` - SEARCH
+             *     * `SHOPPING` - SHOPPING
+             *     * `YOUTUBE` - YOUTUBE
+             */
             platform?: components["schemas"]["PlatformEnum"] | components["schemas"]["BlankEnum"];
+            /**
+             * @description Only ads of this format.
+             *
+             *     * `text` - text
+             *     * `image` - image
+             *     * `video` - video
+             */
             creative_format?: components["schemas"]["CreativeFormatEnum"] | components["schemas"]["BlankEnum"];
+            /** @description Pages to follow at most (default SERPAPI_MAX_PAGES). */
             max_pages?: number;
         };
         SearchHistoryEntry: {
@@ -1274,18 +1375,37 @@ export interface components {
         Watch: {
             readonly id: number;
             name: string;
-            /** @description List (or comma-separated string) of AR ids. */
+            /** @description Advertiser ids (AR + 20 digits): a list or a comma-separated string. */
             advertiser_ids?: unknown;
+            /** @description Free text or a domain, e.g. tesla.com. */
             text?: string;
-            /** @description ISO letters ("US") or geo code ("2840"). */
+            /** @description ISO letters ("US") or a geo code ("2840"). */
             region?: string;
+            /**
+             * @description Only ads shown on this platform.
+             *
+             *     * `PLAY` - PLAY
+             *     * `MAPS` - MAPS
+             *     * `SEARCH` - SEARCH
+             *     * `SHOPPING` - SHOPPING
+             *     * `YOUTUBE` - YOUTUBE
+             */
             platform?: components["schemas"]["PlatformEnum"] | components["schemas"]["BlankEnum"];
+            /**
+             * @description Only ads of this format.
+             *
+             *     * `text` - text
+             *     * `image` - image
+             *     * `video` - video
+             */
             creative_format?: components["schemas"]["CreativeFormatEnum"] | components["schemas"]["BlankEnum"];
-            /** @description YYYYMMDD or YYYY-MM-DD */
+            /** @description Shown on or after this day: YYYYMMDD or YYYY-MM-DD. */
             start_date?: string;
-            /** @description YYYYMMDD or YYYY-MM-DD */
+            /** @description Shown on or before this day: YYYYMMDD or YYYY-MM-DD. */
             end_date?: string;
+            /** @description Political ads only (needs a region). */
             political_ads?: boolean;
+            /** @description Pages to follow at most (default SERPAPI_MAX_PAGES). */
             max_pages?: number | null;
             interval_minutes?: number;
             is_active?: boolean;
@@ -1342,18 +1462,37 @@ export interface components {
          */
         WatchRequest: {
             name: string;
-            /** @description List (or comma-separated string) of AR ids. */
+            /** @description Advertiser ids (AR + 20 digits): a list or a comma-separated string. */
             advertiser_ids?: unknown;
+            /** @description Free text or a domain, e.g. tesla.com. */
             text?: string;
-            /** @description ISO letters ("US") or geo code ("2840"). */
+            /** @description ISO letters ("US") or a geo code ("2840"). */
             region?: string;
+            /**
+             * @description Only ads shown on this platform.
+             *
+             *     * `PLAY` - PLAY
+             *     * `MAPS` - MAPS
+             *     * `SEARCH` - SEARCH
+             *     * `SHOPPING` - SHOPPING
+             *     * `YOUTUBE` - YOUTUBE
+             */
             platform?: components["schemas"]["PlatformEnum"] | components["schemas"]["BlankEnum"];
+            /**
+             * @description Only ads of this format.
+             *
+             *     * `text` - text
+             *     * `image` - image
+             *     * `video` - video
+             */
             creative_format?: components["schemas"]["CreativeFormatEnum"] | components["schemas"]["BlankEnum"];
-            /** @description YYYYMMDD or YYYY-MM-DD */
+            /** @description Shown on or after this day: YYYYMMDD or YYYY-MM-DD. */
             start_date?: string;
-            /** @description YYYYMMDD or YYYY-MM-DD */
+            /** @description Shown on or before this day: YYYYMMDD or YYYY-MM-DD. */
             end_date?: string;
+            /** @description Political ads only (needs a region). */
             political_ads?: boolean;
+            /** @description Pages to follow at most (default SERPAPI_MAX_PAGES). */
             max_pages?: number | null;
             interval_minutes?: number;
             is_active?: boolean;
@@ -1362,12 +1501,16 @@ export interface components {
             webhook_url?: string;
             webhook_secret?: string;
         };
-        /** @description A watch run; ``status_url`` is ``/api/tasks/{task_id}/`` (the job row and Celery state). */
+        /** @description A watch run; ``status_url`` is its own detail endpoint, ``/api/adspark/watch-runs/{id}/``. */
         WatchRun: {
             readonly id: number;
             readonly watch: number;
             readonly status: components["schemas"]["Status6d9Enum"];
             readonly task_id: string | null;
+            /**
+             * Format: uri
+             * @description This job's own detail endpoint: poll it until the status is final.
+             */
             readonly status_url: string;
             readonly trigger: components["schemas"]["TriggerEnum"];
             readonly fetch_run: number | null;
@@ -2022,6 +2165,81 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FetchRun"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_watch_runs_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WatchRun"];
                 };
             };
             /** @description Invalid parameters or body: field errors. */
