@@ -858,7 +858,7 @@ export interface components {
          */
         FormatEnum: "text" | "image" | "video";
         HealthStatus: {
-            status: components["schemas"]["HealthStatusStatusEnum"];
+            status: components["schemas"]["HealthStatusEnum"];
             /** @description Signed-in callers only. */
             database?: {
                 [key: string]: unknown;
@@ -878,7 +878,7 @@ export interface components {
          *     * `down` - down
          * @enum {string}
          */
-        HealthStatusStatusEnum: "ok" | "degraded" | "down";
+        HealthStatusEnum: "ok" | "degraded" | "down";
         Me: {
             readonly id: number;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
