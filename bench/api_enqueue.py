@@ -100,12 +100,12 @@ def main() -> int:
     import redis
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from rest_framework.authtoken.models import Token
 
+    from accounts.services import token_issue
     from AdSpark.models import FetchRun
 
     alice, _ = get_user_model().objects.get_or_create(username="bench-alice")
-    token = Token.objects.get_or_create(user=alice)[0].key
+    token, _ = token_issue(user=alice)
     FetchRun.objects.filter(owner=alice).delete()
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.delete("data_fetch")
@@ -116,6 +116,7 @@ def main() -> int:
         DJANGO_DEBUG="false",
         DJANGO_SECRET_KEY="bench-only-" + "x" * 40,
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECURE_SSL_REDIRECT="false",  # production sits behind a TLS proxy; this is plain HTTP
         ADSPARK_FETCH_THROTTLE="1000000/minute",
         PYTHONPATH=os.pathsep.join([str(BACKEND_DIR), str(REPO_DIR / "bench")]),
         DJANGO_SETTINGS_MODULE="_api_settings",  # the project's settings + /bench/ping/

@@ -133,7 +133,8 @@ class FetchRun(Job):
     ``params`` is the normalised query (:meth:`AdSpark.queries.FetchQuery.as_dict`);
     progress counts pages (``progress_total`` = pages planned = ``max_pages``);
     ``next_page_token`` is the checkpoint a redelivered task resumes from; ``creative_ids`` the
-    ids it saw; ``stop_reason`` why pagination stopped (see ``StopReason``).
+    ids it saw, in order, filled when the run ends (while it runs they are
+    :class:`FetchRunCreative` rows); ``stop_reason`` why pagination stopped (see ``StopReason``).
     """
 
     TASK_NAME = "AdSpark.tasks.fetch_creatives_task"
@@ -166,6 +167,28 @@ class FetchRun(Job):
 
     def get_absolute_url(self) -> str:
         return reverse("fetchrun-detail", args=[self.pk])
+
+
+class FetchRunCreative(models.Model):
+    """A creative id a running fetch run saw, written with its page (part of the checkpoint).
+
+    One row per id instead of rewriting the run's whole ``creative_ids`` list with every page,
+    which made a 100-page run write O(pages²) bytes (bench/ingest.py). When the run ends the
+    rows become ``FetchRun.creative_ids`` (in ``position`` order) and are deleted.
+    ``creative_id`` is not a foreign key: cleanup may delete a creative a run saw.
+    """
+
+    fetch_run = models.ForeignKey(FetchRun, on_delete=models.CASCADE, related_name="page_creatives")
+    creative_id = models.CharField(max_length=32)
+    position = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["fetch_run", "creative_id"], name="fetchruncreative_once_per_run")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creative_id} in fetch run {self.fetch_run_id}"
 
 
 # --- Watches (issue 3) ----------------------------------------------------------------------

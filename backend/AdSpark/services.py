@@ -22,13 +22,12 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from core.jobs import JobLeaseLost, Lease, job_claim, job_fail, job_succeed, lease_seconds, publish_on_commit
 from core.models import JobStatus
 
-from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
+from .models import Advertiser, Creative, CreativeDetails, FetchRun, FetchRunCreative, StopReason
 from .parsing import CreativeRecord, ParseError, parse_creative, parse_details
 from .queries import FetchQuery, normalize_fetch_params
 from .serpapi_client import SerpApiClient, SerpApiPage, SerpApiPermanentError, SerpApiTransientError
@@ -495,7 +494,7 @@ def fetch_run_execute(
     token = run.next_page_token or None
     # Local copies of the checkpoint: the row is written after every page, never re-read.
     pages_done, searches_used, total_results = run.pages_fetched, run.searches_used, run.total_results
-    seen_ids: list[str] = list(run.creative_ids)
+    seen_ids: list[str] = _seen_ids(run)
     seen_set = set(seen_ids)
     planned = run.progress_total or query.max_pages
     stop_reason = StopReason.LAST_PAGE if pages_done and not token else StopReason.MAX_PAGES
@@ -514,7 +513,12 @@ def fetch_run_execute(
                 if searches_used >= budget:
                     stop_reason = StopReason.SEARCH_BUDGET
                     break
-                lease.renew()  # stops here if the run was cancelled or taken over
+                if ahead is None:
+                    # stops here if the run was cancelled or taken over, before a search is
+                    # spent; a prefetched page's search is spent already, and its checkpoint
+                    # UPDATE (lease holder only, in the page's transaction) renews the lease
+                    # and refuses a lost one, so no extra round trip and commit per page
+                    lease.renew()
                 try:
                     page, prepared = (
                         ahead.result() if ahead is not None else _page_fetch(client, query, token, vendor)
@@ -549,10 +553,12 @@ def fetch_run_execute(
         return FetchRun.objects.get(pk=run.pk)
     finally:
         prefetch.shutdown(wait=False, cancel_futures=True)
-    job_succeed(
-        FetchRun, pk=run.pk, lease=lease, stop_reason=stop_reason, progress_done=pages_done,
-        progress_total=pages_done or 1,
-    )
+    with transaction.atomic():
+        if job_succeed(
+            FetchRun, pk=run.pk, lease=lease, stop_reason=stop_reason, progress_done=pages_done,
+            progress_total=pages_done or 1, creative_ids=seen_ids,
+        ):
+            FetchRunCreative.objects.filter(fetch_run_id=run.pk).delete()
     run.refresh_from_db()
     logger.info(
         "fetch run %s %s: %d pages, %d creatives (%d new, %d updated), stop=%s",
@@ -562,15 +568,12 @@ def fetch_run_execute(
     return run
 
 
-def _ids_appended(new_ids: list[str]) -> RawSQL:
-    """``creative_ids`` with ``new_ids`` (ids this run had not seen) appended, by PostgreSQL.
-
-    Appending only the page's new ids keeps a run's checkpoint O(page) in Python; sending the
-    whole list every page made the run O(pages²) (bench/ingest.py --profile). No duplicates:
-    only the lease holder writes the checkpoint, and it knows every id stored before (a resumed
-    run starts from the stored list).
-    """
-    return RawSQL("creative_ids || %s::jsonb", [json.dumps(new_ids)])
+def _seen_ids(run: FetchRun) -> list[str]:
+    """The creative ids run ``run`` saw so far, in order (its checkpoint rows, else its list)."""
+    rows = list(
+        FetchRunCreative.objects.filter(fetch_run_id=run.pk).order_by("position").values_list("creative_id", flat=True)
+    )
+    return rows or list(run.creative_ids)
 
 
 def _page_fetch(
@@ -624,6 +627,14 @@ def _store_page(
             if creative_id not in seen_set:
                 seen_set.add(creative_id)
                 new_ids.append(creative_id)
+        # The page's new ids as rows (one INSERT), not the whole list rewritten every page.
+        FetchRunCreative.objects.bulk_create(
+            [
+                FetchRunCreative(fetch_run_id=run_pk, creative_id=creative_id, position=len(seen_ids) + n)
+                for n, creative_id in enumerate(new_ids)
+            ],
+            ignore_conflicts=True,
+        )
         seen_ids.extend(new_ids)
         # Only the lease holder writes the checkpoint: a delivery that lost its lease (its row
         # was taken over) rolls its page back instead of counting it twice.
@@ -637,7 +648,6 @@ def _store_page(
             creatives_updated=F("creatives_updated") + upserted.updated,
             total_results=total_results,
             next_page_token=token or "",
-            creative_ids=_ids_appended(new_ids) if postgresql else seen_ids,
             lease_expires_at=timezone.now() + dt.timedelta(seconds=lease_seconds()),
         )
         if not saved:

@@ -177,4 +177,3 @@ def broker_task_ids(queues: tuple[str, ...] = QUEUES) -> set[str]:
         if task_id:
             ids.add(str(task_id))
     return ids
-
