@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from AdSpark.models import FetchRun
+from backend.celery import app
 from AdSpark.queries import (
     CREATIVE_FORMATS,
     PLATFORMS,
@@ -65,6 +66,11 @@ class Command(FriendlyCommand):
             self._dry_run(console, query)
             return
         if options["enqueue"]:
+            # The API may accept a run while the broker is down (the repair publishes it later);
+            # a person at a terminal asked to enqueue now, so an unreachable broker is an error
+            # (FriendlyCommand names CELERY_BROKER_URL and the fix) and no row is created.
+            with app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
             with transaction.atomic():
                 run = fetch_run_create(owner=None, query=query)
             console.print(f"Enqueued fetch run {run.pk} (task {run.celery_task_id}) on queue data_fetch.")
