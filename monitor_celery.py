@@ -303,7 +303,9 @@ def beat_report(*, max_age: float | None = None) -> dict[str, Any]:
         return report
     last = datetime.fromtimestamp(beat["sent_at"], UTC)
     age = round(max(0.0, (_now() - last).total_seconds()), 1)
-    report.update(ok=age <= max_age, state="ok" if age <= max_age else "stale", last_tick=_iso(last), age_seconds=age)
+    report.update(
+        ok=age <= max_age, state="ok" if age <= max_age else "stale", last_tick=_iso(last), age_seconds=age
+    )
     return report
 
 
@@ -542,7 +544,9 @@ def render_check(report: dict[str, Any], console: Any) -> None:
         f"({beat.get('age_seconds')} s ago, {beat.get('enabled_tasks')} enabled tasks)"
     )
     console.print(f"  stuck     {len(report.get('stuck_runs') or [])} running job rows past their time limit")
-    console.print(f"  orphaned  {len(report.get('orphaned_runs') or [])} pending job rows whose message is gone")
+    console.print(
+        f"  orphaned  {len(report.get('orphaned_runs') or [])} pending job rows whose message is gone"
+    )
     for problem in report["problems"]:
         console.print(f"  [{colour}]- {problem}[/]")
 
@@ -808,7 +812,12 @@ def run_monitor(
     if as_json:
         print(
             json.dumps(
-                {"seconds": seconds, "workers": sorted(tally.workers), "queues": snapshot, "tasks": tally.rows()}
+                {
+                    "seconds": seconds,
+                    "workers": sorted(tally.workers),
+                    "queues": snapshot,
+                    "tasks": tally.rows(),
+                }
             )
         )
     elif not live:
@@ -1114,7 +1123,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="--history: only jobs in this status",
     )
     parser.add_argument(
-        "--limit", type=int, default=50, metavar="N", help="--history: at most N jobs, newest first (default 50)"
+        "--limit",
+        type=int,
+        default=50,
+        metavar="N",
+        help="--history: at most N jobs, newest first (default 50)",
     )
     parser.add_argument("--json", action="store_true", help="machine-readable output on stdout")
     parser.add_argument(
@@ -1137,8 +1150,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         metavar="S",
-        help="beat is stale when its last heartbeat is older (default: three heartbeat "
-        "intervals, 180 s)",
+        help="beat is stale when its last heartbeat is older (default: three heartbeat intervals, 180 s)",
     )
     parser.add_argument(
         "--orphan-grace",
@@ -1179,7 +1191,9 @@ def main(argv: Sequence[str] | None = None, *, stdin: TextIO | None = None) -> i
         if args.interactive:
             return Interactive(console, stdin or sys.stdin, options).run()
         if args.history:
-            history = job_history(since_seconds=parse_duration(args.since), state=args.state, limit=args.limit)
+            history = job_history(
+                since_seconds=parse_duration(args.since), state=args.state, limit=args.limit
+            )
             if args.json:
                 print(json.dumps(history, default=str))
             else:

@@ -67,7 +67,12 @@ import sys, time
 from backend.celery import app
 nodes, deadline = set(sys.argv[2:]), time.monotonic() + float(sys.argv[1])
 while nodes and time.monotonic() < deadline:
-    for reply in app.control.ping(destination=sorted(nodes), timeout=1.0) or []:
+    try:
+        replies = app.control.ping(destination=sorted(nodes), timeout=1.0) or []
+    except Exception:  # broker unreachable: nobody can answer yet
+        replies = []
+        time.sleep(1.0)
+    for reply in replies:
         nodes -= set(reply)
 print(' '.join(sorted(nodes)))
 sys.exit(1 if nodes else 0)

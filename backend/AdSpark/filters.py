@@ -5,13 +5,15 @@ from __future__ import annotations
 import django_filters
 from django.db.models import QuerySet
 
+from core.filters import FilterSet, UTCDateTimeFilter
+
 from .models import Advertiser, Creative, CreativeFormat
 from .queries import PLATFORMS
 from .regions import UnknownRegionError, normalize_region
 from .selectors import creatives_in_json_list
 
 
-class CreativeFilter(django_filters.FilterSet):
+class CreativeFilter(FilterSet):
     """``?advertiser_id=AR…&creative_format=text&region=US&platform=SEARCH&shown_after=…&shown_before=…``.
 
     The format filter is ``creative_format`` (SerpApi's name): DRF reserves ``?format=`` for
@@ -25,8 +27,8 @@ class CreativeFilter(django_filters.FilterSet):
     creative_format = django_filters.ChoiceFilter(field_name="format", choices=CreativeFormat.choices)
     region = django_filters.CharFilter(method="filter_region")
     platform = django_filters.ChoiceFilter(choices=[(p, p) for p in PLATFORMS], method="filter_platform")
-    shown_after = django_filters.IsoDateTimeFilter(field_name="last_shown", lookup_expr="gte")
-    shown_before = django_filters.IsoDateTimeFilter(field_name="first_shown", lookup_expr="lte")
+    shown_after = UTCDateTimeFilter(field_name="last_shown", lookup_expr="gte")
+    shown_before = UTCDateTimeFilter(field_name="first_shown", lookup_expr="lte")
     target_domain = django_filters.CharFilter(field_name="target_domain", lookup_expr="iexact")
 
     class Meta:
@@ -46,7 +48,7 @@ class CreativeFilter(django_filters.FilterSet):
         return creatives_in_json_list(queryset, "platforms", value)
 
 
-class AdvertiserFilter(django_filters.FilterSet):
+class AdvertiserFilter(FilterSet):
     name = django_filters.CharFilter(lookup_expr="icontains")
 
     class Meta:

@@ -11,6 +11,7 @@ from django.db import models
 from django.urls import reverse
 
 from core.models import Job
+from core.redaction import RedactedTextField
 
 
 class CreativeFormat(models.TextChoices):
@@ -350,7 +351,7 @@ class WebhookDelivery(models.Model):
     )
     attempts = models.PositiveSmallIntegerField(default=0)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
+    error = RedactedTextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
@@ -369,7 +370,7 @@ class WebhookAttempt(models.Model):
     delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
     number = models.PositiveSmallIntegerField()
     status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True, default="")
+    error = RedactedTextField(blank=True, default="")
     duration_ms = models.PositiveIntegerField(default=0)
     attempted_at = models.DateTimeField(auto_now_add=True)
 

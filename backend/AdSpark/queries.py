@@ -17,13 +17,17 @@ from typing import Any
 
 from django.conf import settings
 
+from core.text import echo, text_clean
+
 from .regions import UnknownRegionError, normalize_region
 
 ENGINE_LIST = "google_ads_transparency_center"
 ENGINE_DETAILS = "google_ads_transparency_center_ad_details"
 
-ADVERTISER_ID_RE = re.compile(r"^AR\d{20}$")
-CREATIVE_ID_RE = re.compile(r"^CR\d{20}$")
+# ASCII digits only: \d would also match Arabic-Indic, fullwidth or Devanagari digits, which
+# SerpApi does not know. Use fullmatch (``$`` would let a trailing newline through).
+ADVERTISER_ID_RE = re.compile(r"AR[0-9]{20}")
+CREATIVE_ID_RE = re.compile(r"CR[0-9]{20}")
 PLATFORMS = ("PLAY", "MAPS", "SEARCH", "SHOPPING", "YOUTUBE")
 CREATIVE_FORMATS = ("text", "image", "video")
 MAX_TEXT_LENGTH = 200
@@ -119,12 +123,12 @@ class FetchQuery:
 
 def _parse_date(value: Any) -> str:
     text = str(value).strip().replace("-", "")
-    if not re.fullmatch(r"\d{8}", text):
+    if not re.fullmatch(r"[0-9]{8}", text):
         raise ValueError("Use the format YYYYMMDD (or YYYY-MM-DD).")
     try:
         dt.datetime.strptime(text, "%Y%m%d")
     except ValueError as exc:
-        raise ValueError(f"{value!r} is not a real date.") from exc
+        raise ValueError(f"{echo(value)} is not a real date.") from exc
     return text
 
 
@@ -140,12 +144,9 @@ def _parse_bool(value: Any) -> bool:
 
 
 def _parse_int(value: Any, *, low: int, high: int) -> int:
-    if isinstance(value, bool):
+    if isinstance(value, bool) or not re.fullmatch(r"[+-]?[0-9]+", str(value).strip()):
         raise ValueError("Must be an integer.")
-    try:
-        number = int(str(value).strip())
-    except ValueError as exc:
-        raise ValueError("Must be an integer.") from exc
+    number = int(str(value).strip())
     if not low <= number <= high:
         raise ValueError(f"Must be between {low} and {high}.")
     return number
@@ -163,9 +164,9 @@ def _advertiser_ids(value: Any) -> tuple[str, ...]:
         advertiser_id = part.strip()
         if not advertiser_id:
             continue
-        if not ADVERTISER_ID_RE.match(advertiser_id):
+        if not ADVERTISER_ID_RE.fullmatch(advertiser_id):
             raise ValueError(
-                f"{advertiser_id!r} is not an advertiser id (AR followed by 20 digits, "
+                f"{echo(advertiser_id)} is not an advertiser id (AR followed by 20 digits, "
                 "e.g. AR17828074650563772417)."
             )
         if advertiser_id not in ids:
@@ -206,7 +207,10 @@ def normalize_fetch_params(raw: Mapping[str, Any], *, allow_unknown: bool = Fals
 
     text = ""
     if "text" in values:
-        text = " ".join(str(values["text"]).split())
+        try:
+            text = " ".join(text_clean(values["text"]).split())
+        except ValueError as exc:
+            fail("text", str(exc))
         if len(text) > MAX_TEXT_LENGTH:
             fail("text", f"At most {MAX_TEXT_LENGTH} characters.")
 
@@ -290,9 +294,9 @@ def validate_creative_ref(*, advertiser_id: str, ad_creative_id: str, region: An
         FetchParamsError: a malformed id or unknown region.
     """
     errors: dict[str, list[str]] = {}
-    if not ADVERTISER_ID_RE.match(advertiser_id or ""):
+    if not ADVERTISER_ID_RE.fullmatch(advertiser_id or ""):
         errors["advertiser_id"] = ["Must be AR followed by 20 digits."]
-    if not CREATIVE_ID_RE.match(ad_creative_id or ""):
+    if not CREATIVE_ID_RE.fullmatch(ad_creative_id or ""):
         errors["ad_creative_id"] = ["Must be CR followed by 20 digits."]
     params = {"engine": ENGINE_DETAILS, "advertiser_id": advertiser_id, "creative_id": ad_creative_id}
     if region not in (None, ""):

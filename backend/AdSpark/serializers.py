@@ -8,11 +8,14 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .models import Advertiser, Creative, CreativeDetails, FetchRun
+from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
+
+from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
 from .queries import (
     CREATIVE_FORMATS,
     MAX_NUM,
     MAX_PAGES_LIMIT,
+    MAX_TEXT_LENGTH,
     PLATFORMS,
     FetchParamsError,
     normalize_fetch_params,
@@ -64,19 +67,21 @@ class CreativeDetailSerializer(CreativeSerializer):
 class FetchRequestSerializer(serializers.Serializer):
     """Body of ``POST /api/adspark/fetch/``; validated by :func:`normalize_fetch_params`."""
 
-    advertiser_ids = serializers.CharField(
+    advertiser_ids = CleanCharField(
         required=False, allow_blank=True,
         help_text="Comma-separated advertiser ids (AR + 20 digits).",
     )
-    text = serializers.CharField(required=False, allow_blank=True, help_text="Free text or a domain.")
-    region = serializers.CharField(required=False, allow_blank=True, help_text='ISO letters ("US") or a geo code ("2840").')
+    text = CleanCharField(
+        required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH, help_text="Free text or a domain."
+    )
+    region = CleanCharField(required=False, allow_blank=True, help_text='ISO letters ("US") or a geo code ("2840").')
     platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
     creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
-    start_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD")
-    end_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD")
-    political_ads = serializers.BooleanField(required=False, default=False)
-    num = serializers.IntegerField(required=False, min_value=1, max_value=MAX_NUM)
-    max_pages = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGES_LIMIT)
+    start_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD")
+    end_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD")
+    political_ads = StrictBooleanField(required=False, default=False)
+    num = ASCIIIntegerField(required=False, min_value=1, max_value=MAX_NUM)
+    max_pages = ASCIIIntegerField(required=False, min_value=1, max_value=MAX_PAGES_LIMIT)
 
     def to_internal_value(self, data: Any) -> Any:
         if hasattr(data, "dict"):
@@ -94,7 +99,9 @@ class FetchRequestSerializer(serializers.Serializer):
 
 
 class FetchRunSerializer(serializers.ModelSerializer):
-    task_id = serializers.CharField(source="celery_task_id", read_only=True)
+    task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
+    # "" until the run stops paginating; the schema says so (a model field's blank is not shown).
+    stop_reason = serializers.ChoiceField(choices=StopReason.choices, allow_blank=True, read_only=True)
     status_url = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
 

@@ -23,6 +23,8 @@ import requests
 import serpapi
 from django.conf import settings
 
+from core.redaction import redact
+
 from .metrics import SERPAPI_SEARCHES
 from .queries import ENGINE_DETAILS, FetchQuery
 from .ratelimit import RateLimitExceeded, SlidingWindowLimiter
@@ -31,12 +33,18 @@ logger = logging.getLogger(__name__)
 
 
 class SerpApiError(Exception):
-    """A SerpApi request failed. ``status_code`` is the HTTP status (None without a response)."""
+    """A SerpApi request failed. ``status_code`` is the HTTP status (None without a response).
+
+    The message is redacted (:func:`core.redaction.redact`); the causing exception is not
+    chained (``from None``) where its text would quote the key.
+    """
 
     transient = False
 
     def __init__(self, message: str, *, status_code: int | None = None):
-        super().__init__(message)
+        # Transport errors quote the request URL, which carries api_key: mask it here, once,
+        # so neither logs nor stored errors nor Celery results and events ever hold it.
+        super().__init__(redact(message))
         self.status_code = status_code
 
 
@@ -124,7 +132,7 @@ class SerpApiClient:
                 raise SerpApiTransientError(str(exc), retry_after=exc.retry_after) from exc
             except redis.RedisError as exc:
                 # The limit lives in Redis: without it no request may go out, but it will return.
-                raise SerpApiTransientError(f"The SerpApi rate limiter (Redis) is unavailable: {exc}") from exc
+                raise SerpApiTransientError(f"The SerpApi rate limiter (Redis) is unavailable: {exc}") from None
         engine = params.get("engine", "")
         try:
             data = self._search(params)
@@ -141,18 +149,18 @@ class SerpApiClient:
         """One HTTP request through ``serpapi.Client``; errors classified (module docstring)."""
         try:
             result = self._client.search(dict(params))
-        except serpapi.TimeoutError as exc:
-            raise SerpApiTransientError(f"SerpApi timed out after {self.timeout:g} s.") from exc
+        except serpapi.TimeoutError:
+            raise SerpApiTransientError(f"SerpApi timed out after {self.timeout:g} s.") from None
         except serpapi.HTTPConnectionError as exc:
-            raise SerpApiTransientError(f"Cannot reach SerpApi at {self.base_url}: {exc}") from exc
+            raise SerpApiTransientError(f"Cannot reach SerpApi at {self.base_url}: {exc}") from None
         except serpapi.HTTPError as exc:
             status = exc.status_code
             text = _error_text(exc)
             if status == 429 or status >= 500:
-                raise SerpApiTransientError(f"SerpApi HTTP {status}: {text}", status_code=status) from exc
-            raise SerpApiPermanentError(f"SerpApi HTTP {status}: {text}", status_code=status) from exc
+                raise SerpApiTransientError(f"SerpApi HTTP {status}: {text}", status_code=status) from None
+            raise SerpApiPermanentError(f"SerpApi HTTP {status}: {text}", status_code=status) from None
         except requests.RequestException as exc:
-            raise SerpApiTransientError(f"SerpApi request failed: {exc}") from exc
+            raise SerpApiTransientError(f"SerpApi request failed: {exc}") from None
         if not isinstance(result, serpapi.SerpResults) or not isinstance(result.data, dict):
             snippet = str(result)[:120]
             raise SerpApiPermanentError(f"SerpApi answered with a body that is not JSON: {snippet!r}")
@@ -207,6 +215,6 @@ class SerpApiClient:
         except serpapi.HTTPError as exc:
             status = exc.status_code
             cls = SerpApiTransientError if status == 429 or status >= 500 else SerpApiPermanentError
-            raise cls(f"SerpApi HTTP {status}: {_error_text(exc)}", status_code=status) from exc
+            raise cls(f"SerpApi HTTP {status}: {_error_text(exc)}", status_code=status) from None
         except (serpapi.TimeoutError, requests.RequestException) as exc:
-            raise SerpApiTransientError(f"SerpApi account request failed: {exc}") from exc
+            raise SerpApiTransientError(f"SerpApi account request failed: {exc}") from None

@@ -53,6 +53,8 @@ class FetchRunViewSet(viewsets.ReadOnlyModelViewSet):
     """The caller's fetch runs (another user's run is a 404)."""
 
     serializer_class = FetchRunSerializer
+    lookup_value_regex = r"[0-9]+"
+    queryset = FetchRun.objects.none()  # the model, for the schema; rows: get_queryset()
     filterset_fields = ["status"]
     ordering_fields = ["created_at", "finished_at"]
 

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from AdSpark.regions import UnknownRegionError, normalize_region
+from core.text import CleanCharField, StrictModelSerializer
 
 from .models import UserSettings
 
@@ -18,7 +19,7 @@ class RegisterSerializer(serializers.Serializer):
         "invalid": "3-150 characters: letters, digits and @/./+/-/_ only."
     })
     email = serializers.EmailField(required=False, allow_blank=True, default="")
-    password = serializers.CharField(write_only=True, min_length=8, max_length=128, style={"input_type": "password"})
+    password = CleanCharField(clean=False, write_only=True, min_length=8, max_length=128, style={"input_type": "password"})
 
     def validate_username(self, value: str) -> str:
         if get_user_model().objects.filter(username__iexact=value).exists():
@@ -34,7 +35,7 @@ class RegisterSerializer(serializers.Serializer):
         return attrs
 
 
-class UserSettingsSerializer(serializers.ModelSerializer):
+class UserSettingsSerializer(StrictModelSerializer):
     class Meta:
         model = UserSettings
         fields = ["default_region", "email_alerts"]
@@ -50,6 +51,8 @@ class UserSettingsSerializer(serializers.ModelSerializer):
 
 class MeSerializer(serializers.ModelSerializer):
     settings = UserSettingsSerializer(source="adspark_settings", read_only=True)
+    # Not format "email": an account registered without one has "".
+    email = serializers.CharField(read_only=True, help_text="E-mail address, or empty.")
 
     class Meta:
         model = get_user_model()

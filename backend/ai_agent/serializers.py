@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from AdSpark.models import Creative
+from core.text import CleanCharField, echo
 
 from .models import AdVariant, Provider
 from .providers import provider_configured
@@ -22,8 +23,9 @@ def _absolute(request: Any, url: str) -> str:
 class VariantCreateSerializer(serializers.Serializer):
     """Body of ``POST /api/ai/variants/``; ``Idempotency-Key`` is a header, not a field."""
 
-    creative = serializers.CharField(max_length=32, help_text="The creative's ad_creative_id (CR…).")
-    prompt = serializers.CharField(
+    creative = CleanCharField(max_length=32, help_text="The creative's ad_creative_id (CR…).")
+    prompt = CleanCharField(
+        multiline=True,
         trim_whitespace=False,
         allow_blank=True,
         help_text="What the variant should say or change (3-1000 characters).",
@@ -37,7 +39,7 @@ class VariantCreateSerializer(serializers.Serializer):
     def validate_creative(self, value: str) -> Creative:
         creative = Creative.objects.select_related("advertiser").filter(pk=value.strip()).first()
         if creative is None:
-            raise serializers.ValidationError(f"Unknown creative {value!r}.")
+            raise serializers.ValidationError(f"Unknown creative {echo(value)}.")
         return creative
 
     def validate_prompt(self, value: str) -> str:
@@ -55,11 +57,11 @@ class VariantCreateSerializer(serializers.Serializer):
 
 class VariantRatingSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=2000, default="")
+    comment = CleanCharField(required=False, allow_blank=True, max_length=2000, default="")
 
 
 class AdVariantSerializer(serializers.ModelSerializer):
-    task_id = serializers.CharField(source="celery_task_id", read_only=True)
+    task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
     status_url = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     generated_by = serializers.SerializerMethodField(help_text='"ai" or "template" (a layout, not AI).')

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-import unicodedata
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from django.utils import timezone
 from AdSpark.models import Creative, CreativeDetails
 from core.jobs import job_claim, job_fail, job_succeed, publish_on_commit
 from core.models import JobStatus
+from core.text import text_clean
 from core.urlsafety import UnsafeURLError
 
 from .images import png_size, sniff_image_type
@@ -48,8 +48,6 @@ logger = logging.getLogger(__name__)
 PROMPT_MIN_LENGTH = 3
 # Line breaks and tabs are fine in a prompt; other control characters and the bidirectional
 # overrides (which can hide text from a reviewer) are not.
-_ALLOWED_CONTROLS = {"\n", "\t", "\r"}
-_BIDI_OVERRIDES = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 class VariantError(Exception):
@@ -69,12 +67,13 @@ class VariantStateError(VariantError):
 
 
 def prompt_clean(prompt: str) -> str:
-    """Return the prompt stripped; raise ``ValueError`` with a readable reason if it is unusable.
+    """Return the prompt cleaned; raise ``ValueError`` with a readable reason if it is unusable.
 
-    Rules: ``PROMPT_MIN_LENGTH`` to ``AI_PROMPT_MAX_LENGTH`` characters after stripping; no
-    control characters other than line breaks and tabs; no bidirectional overrides.
+    Rules: :func:`core.text.text_clean` (NFC; no control characters other than line breaks
+    and tabs; no bidirectional controls; invisible-only is empty), then
+    ``PROMPT_MIN_LENGTH`` to ``AI_PROMPT_MAX_LENGTH`` characters.
     """
-    cleaned = (prompt or "").strip()
+    cleaned = text_clean(prompt if prompt is not None else "", multiline=True)
     if not cleaned:
         raise ValueError("The prompt is empty.")
     if len(cleaned) < PROMPT_MIN_LENGTH:
@@ -83,9 +82,6 @@ def prompt_clean(prompt: str) -> str:
         raise ValueError(
             f"The prompt must be at most {settings.AI_PROMPT_MAX_LENGTH} characters (it has {len(cleaned)})."
         )
-    for char in cleaned:
-        if char in _BIDI_OVERRIDES or (unicodedata.category(char) == "Cc" and char not in _ALLOWED_CONTROLS):
-            raise ValueError(f"The prompt contains a control character (U+{ord(char):04X}); remove it.")
     return cleaned
 
 

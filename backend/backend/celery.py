@@ -22,7 +22,7 @@ import os
 import sys
 from typing import Any
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Exchange, Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
@@ -184,6 +184,16 @@ def worker_pool_for(platform: str) -> str:
 
 
 app.conf.worker_pool = worker_pool_for(sys.platform)
+
+
+@signals.after_setup_logger.connect
+@signals.after_setup_task_logger.connect
+def _redact_worker_logs(logger: Any, **kwargs: Any) -> None:
+    """Mask credentials in every line the worker and beat write (see core.redaction)."""
+    from core.redaction import install_log_filter
+
+    install_log_filter(logger.handlers)
+
 
 app.autodiscover_tasks()
 

@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Inside everything but the metrics, so it sees every error a view or DRF answers.
+    "core.middleware.APIJSONErrorMiddleware",
     "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
@@ -144,13 +146,23 @@ CELERY_BROKER_URL = env_str("CELERY_BROKER_URL") or "redis://localhost:6379/0"
 CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND") or "redis://localhost:6379/1"
 # Shared state that must hold across all workers (the SerpApi rate limit, throttles).
 REDIS_URL = env_str("REDIS_URL") or "redis://localhost:6379/2"
+# django-redis with IGNORE_EXCEPTIONS: when Redis is unreachable a cache read misses and a
+# write is dropped instead of raising, so sign-in, registration and reads keep working (DRF's
+# throttles then let requests through until Redis is back; each miss is logged). Timeouts of
+# 1 s keep a blackholed Redis from holding requests.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "adspark",
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 1,
+            "SOCKET_TIMEOUT": 1,
+        },
     }
 }
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 # Prefetch 1: every queue here has long tasks, and a worker that reserves several holds them
 # back from idle peers (and redelivers them all if it dies). Honoured from the environment for
 # experiments; each worker reserves multiplier x concurrency messages.
@@ -212,10 +224,15 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # django-filter, strict: empty or malformed parameters are a 400 (core/filters.py).
+        "core.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
+    # JSON bodies nested deeper than core.parsers.MAX_JSON_DEPTH are a 400.
+    # The API takes JSON only (form bodies are a 415): every client, the web app included,
+    # sends JSON, and the schema documents one body type per operation.
+    "DEFAULT_PARSER_CLASSES": ["core.parsers.JSONParser"],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -235,7 +252,8 @@ REST_FRAMEWORK = {
     # (throttles); unset: the socket's address.
     "NUM_PROXIES": env_int("ADSPARK_NUM_PROXIES", 0, minimum=0) or None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
-    # 503 JSON (not a 500 page) when Redis, the throttles' cache and the broker, is down.
+    # 503 JSON (not a 500 page) when Redis, the throttles' cache and the broker, is down;
+    # error bodies always objects, messages bounded in length (no 2 MB value echoed back).
     "EXCEPTION_HANDLER": "core.exceptions.api_exception_handler",
 }
 
@@ -261,6 +279,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents the errors it can answer (400/401/403/404/413/415/429/503).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.schema.add_error_responses",
+    ],
 }
 
 # --- SerpApi --------------------------------------------------------------------------------
@@ -370,7 +393,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Credentials are masked in every line (core.redaction); Celery's own handlers get the
+    # same filter in backend/celery.py.
+    "filters": {"redact": {"()": "core.redaction.RedactingFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

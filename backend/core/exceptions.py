@@ -1,9 +1,13 @@
-"""The API's exception handler: DRF's own, plus ``503`` JSON when Redis (broker or cache) is down.
+"""The API's exception handler: DRF's own, plus ``503`` JSON when Redis (broker or cache) is
+down, with every error body an object and its messages bounded in length.
 
 Throttles read their counters from the cache (Redis) and the enqueue endpoints publish to the
 broker (Redis): with Redis unreachable those raise connection errors that DRF would turn into
 a 500 HTML page. They are a temporary outage, so the client gets ``503`` with a JSON body and
-``Retry-After`` instead. Set as ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``.
+``Retry-After`` instead. Messages that quote the caller's value (DRF's ``"…" is not a valid
+choice.``, ours via :func:`core.text.echo`) would otherwise send a 2 MB value straight back.
+Set as ``REST_FRAMEWORK["EXCEPTION_HANDLER"]``; core/middleware.py applies the same 503 rule
+to errors raised outside DRF.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.http import JsonResponse
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -23,16 +28,38 @@ logger = logging.getLogger(__name__)
 # file takes a few seconds (tests/ops/test_crash_safety.py).
 RETRY_AFTER_SECONDS = 30
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, BrokerError)
+UNAVAILABLE_BODY = {"detail": "A backing service is unavailable; try again shortly.", "code": "service_unavailable"}
+# Longest error message returned (characters); ours are far shorter.
+MAX_MESSAGE_LENGTH = 300
+
+
+def _bounded(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > MAX_MESSAGE_LENGTH:
+        return value[: MAX_MESSAGE_LENGTH - 1] + "…"
+    if isinstance(value, dict):
+        return {key: _bounded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_bounded(item) for item in value]
+    return value
+
+
+def unavailable_response(exc: Exception, where: str) -> JsonResponse:
+    """The ``503`` answer for a Redis outage (``exc``), logged once with ``where`` it happened."""
+    logger.warning("%s: Redis is unavailable: %s", where, exc)
+    return JsonResponse(UNAVAILABLE_BODY, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, and ``503 {"detail", "code": "service_unavailable"}`` for a Redis outage."""
+    """DRF's handler, ``503 {"detail", "code": "service_unavailable"}`` for a Redis outage;
+    the body is always an object and every message is cut to :data:`MAX_MESSAGE_LENGTH`."""
     if isinstance(exc, UNAVAILABLE):
         view = context.get("view")
         logger.warning("%s: Redis is unavailable: %s", type(view).__name__ if view else "API", exc)
-        return Response(
-            {"detail": "A backing service is unavailable; try again shortly.", "code": "service_unavailable"},
-            status=503,
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-    return exception_handler(exc, context)
+        return Response(UNAVAILABLE_BODY, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
+    response = exception_handler(exc, context)
+    if response is not None:
+        # A ValidationError raised with a list (a filter, a hand-raised one) is not about one
+        # field: give it the shape of every other error body, an object.
+        data = {"non_field_errors": response.data} if isinstance(response.data, list) else response.data
+        response.data = _bounded(data)
+    return response

@@ -16,6 +16,8 @@ from django.db import connection
 
 from backend.celery import QUEUES, app
 
+from .redaction import redact
+
 # inspect() broadcasts to every worker: answer from a cache for this many seconds.
 CONSUMERS_CACHE_SECONDS = 5
 
@@ -43,7 +45,7 @@ def check_database() -> dict[str, Any]:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any driver error means "down"
-        return {"ok": False, "error": str(exc)[:300]}
+        return {"ok": False, "error": redact(str(exc))[:300]}
     return {
         "ok": True,
         "vendor": connection.vendor,
@@ -61,7 +63,7 @@ def check_redis(url: str | None = None) -> dict[str, Any]:
         else:
             redis.Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2).ping()
     except Exception as exc:  # redis.RedisError or Kombu's OperationalError: down
-        return {"ok": False, "error": str(exc)[:300]}
+        return {"ok": False, "error": redact(str(exc))[:300]}
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
@@ -175,4 +177,3 @@ def broker_task_ids(queues: tuple[str, ...] = QUEUES) -> set[str]:
         if task_id:
             ids.add(str(task_id))
     return ids
-

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from .redaction import RedactedTextField
+
 
 class JobStatus(models.TextChoices):
     PENDING = "pending", "Pending"
@@ -52,7 +54,7 @@ class Job(models.Model):
     celery_task_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     progress_done = models.PositiveIntegerField(default=0)
     progress_total = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True, default="")
+    error = RedactedTextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

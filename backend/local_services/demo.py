@@ -235,18 +235,19 @@ def run_demo(keep_data: bool = False) -> int:
         api = Api(base_url)
         wait_until(lambda: requests.get(f"{base_url}/api/health/", timeout=2).status_code in (200, 503), timeout=60, what="web server")
 
-        def all_queues_served() -> bool:
-            health = requests.get(f"{base_url}/api/health/", timeout=5).json()
-            return all(health["queues"][q]["workers"] for q, _ in workers)
-
-        wait_until(all_queues_served, timeout=90, what="Celery workers")
-        console.print(f"• Web {base_url}  • workers on {', '.join(q for q, _ in workers)}")
-
         registered = api.call(
             "POST", "/api/auth/register/", expect=(201,),
             json={"username": "demo", "email": "demo@example.com", "password": "demo-Password-2026"},
         )
         api.session.headers["Authorization"] = f"Token {registered['token']}"
+
+        def all_queues_served() -> bool:
+            # Queue details are for signed-in callers; the public answer is only the status.
+            health = api.session.get(f"{base_url}/api/health/", timeout=5).json()
+            return all(health["queues"][q]["workers"] for q, _ in workers)
+
+        wait_until(all_queues_served, timeout=90, what="Celery workers")
+        console.print(f"• Web {base_url}  • workers on {', '.join(q for q, _ in workers)}")
         console.print("• Registered user [bold]demo[/] and signed in with an API token")
 
         console.rule("Fetch: Tesla (AR17828074650563772417), region US, 10 creatives per page")

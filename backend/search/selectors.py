@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Count, FloatField, Q, QuerySet, Value
 
 from AdSpark.models import Advertiser, Creative, CreativeDetails
+from AdSpark.queries import ADVERTISER_ID_RE
 from AdSpark.selectors import creative_list
 
 from .documents import (
@@ -32,7 +33,6 @@ from .models import SearchHistoryEntry
 
 # Words of a query beyond this are ignored: nobody types more, and each one is an AND term.
 MAX_TERMS = 8
-ADVERTISER_ID_RE = re.compile(r"^AR\d{20}$", re.IGNORECASE)
 
 
 def search_terms(q: str) -> list[str]:
@@ -129,4 +129,4 @@ def search_history_list(*, user: Any) -> QuerySet[SearchHistoryEntry]:
 
 def is_advertiser_id(q: str) -> bool:
     """True when ``q`` is one advertiser id (``AR`` + 20 digits)."""
-    return bool(ADVERTISER_ID_RE.match(q.strip()))
+    return bool(ADVERTISER_ID_RE.fullmatch(q.strip().upper()))

@@ -6,8 +6,10 @@ from typing import Any
 
 from rest_framework import serializers
 
+from AdSpark.models import Watch
 from AdSpark.queries import CREATIVE_FORMATS, MAX_PAGES_LIMIT, PLATFORMS
 from AdSpark.serializers import AdvertiserSerializer, CreativeSerializer
+from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
 from .models import SearchHistoryEntry
 
@@ -60,10 +62,10 @@ class SearchHistoryEntrySerializer(serializers.ModelSerializer):
 class SearchQueryRequestSerializer(serializers.Serializer):
     """A search to act on: the text and the creative-list filters that map to a SerpApi query."""
 
-    q = serializers.CharField(
+    q = CleanCharField(
         max_length=MAX_Q_LENGTH, help_text="Advertiser ids (AR…), a name, keyword or domain."
     )
-    region = serializers.CharField(
+    region = CleanCharField(
         required=False, allow_blank=True, help_text='ISO letters ("US") or a geo code ("2840").'
     )
     platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
@@ -78,17 +80,19 @@ class SearchQueryRequestSerializer(serializers.Serializer):
 
 
 class SearchFetchRequestSerializer(SearchQueryRequestSerializer):
-    max_pages = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGES_LIMIT)
+    max_pages = ASCIIIntegerField(required=False, min_value=1, max_value=MAX_PAGES_LIMIT)
 
 
 class SaveAsWatchRequestSerializer(SearchQueryRequestSerializer):
     """Body of ``POST /api/search/save-as-watch/``; watch settings are optional."""
 
-    name = serializers.CharField(required=False, allow_blank=True, max_length=200)
-    interval_minutes = serializers.IntegerField(required=False)
-    notify_email = serializers.BooleanField(required=False)
-    webhook_url = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    alert_on_first_run = serializers.BooleanField(required=False)
+    name = CleanCharField(required=False, allow_blank=True, max_length=200)
+    interval_minutes = ASCIIIntegerField(
+        required=False, min_value=Watch.MIN_INTERVAL_MINUTES, max_value=Watch.MAX_INTERVAL_MINUTES
+    )
+    notify_email = StrictBooleanField(required=False)
+    webhook_url = CleanCharField(required=False, allow_blank=True, max_length=2000)
+    alert_on_first_run = StrictBooleanField(required=False)
 
     WATCH_FIELDS = ("interval_minutes", "notify_email", "webhook_url", "alert_on_first_run")
 

@@ -6,7 +6,6 @@ from typing import Any, cast
 
 from django.db import transaction
 from django.db.models import QuerySet
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
@@ -20,6 +19,7 @@ from AdSpark.queries import MAX_TEXT_LENGTH, FetchParamsError
 from AdSpark.serializers import FetchRunSerializer
 from AdSpark.watches import watch_create
 from AdSpark.watches.serializers import WatchSerializer
+from core.filters import FilterBackend
 from core.pagination import PageNumberPagination
 
 from . import selectors, services
@@ -64,7 +64,7 @@ class SearchView(generics.GenericAPIView):
     """
 
     serializer_class = SearchCreativeSerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [FilterBackend]
     filterset_class = CreativeFilter
 
     def get_queryset(self) -> QuerySet[Any]:

@@ -122,11 +122,11 @@ def test_it_refuses_a_seed_call_with_bad_parameters_without_creating_a_run(serpa
     assert FetchRun.objects.count() == 0 and serpapi.requests == []
 
 
-def test_it_reports_health_with_the_queues_that_have_a_worker(api_client, celery_worker) -> None:  # type: ignore[no-untyped-def]
+def test_it_reports_health_with_the_queues_that_have_a_worker(alice_client, celery_worker) -> None:  # type: ignore[no-untyped-def]
     from django.core.cache import cache
 
     cache.delete("health:consumers")
-    body = api_client.get("/api/health/").json()
+    body = alice_client.get("/api/health/").json()
     assert body["database"]["ok"] and body["redis"]["ok"]
     assert body["queues"]["data_fetch"]["workers"] and body["queues"]["default"]["workers"]
     # the session worker serves two of the four queues: the others have nobody, so degraded

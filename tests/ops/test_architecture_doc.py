@@ -38,7 +38,9 @@ def test_its_queue_table_matches_the_celery_app_and_the_scripts():
     assert [row[0] for row in rows] == list(QUEUES)
     scripts = dict(
         entry.split(":")
-        for entry in re.search(r"WORKER_TABLE=\(([^)]*)\)", (REPO_DIR / "celery_scripts" / "_common.sh").read_text())
+        for entry in re.search(
+            r"WORKER_TABLE=\(([^)]*)\)", (REPO_DIR / "celery_scripts" / "_common.sh").read_text()
+        )
         .group(1)
         .split()
     )

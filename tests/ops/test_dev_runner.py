@@ -39,7 +39,10 @@ def test_it_starts_redis_on_the_port_that_the_env_file_names(tmp_path: Path, ops
     # when the runner checks the broker
     result = subprocess.run(
         [sys.executable, str(RUNNER), "--env-file", str(env_file), "--only-broker"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     client = redis.Redis(port=port, socket_connect_timeout=1)
     try:
@@ -58,17 +61,25 @@ def test_it_refuses_a_remote_broker_that_does_not_answer(tmp_path: Path, ops_env
     env = {**ops_env, "CELERY_BROKER_URL": "redis://192.0.2.1:6379/0"}  # TEST-NET-1: never answers
     result = subprocess.run(
         [sys.executable, str(RUNNER), "--env-file", str(tmp_path / "none.env"), "--only-broker"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert "does not answer" in result.stderr
 
 
-def test_it_lets_a_running_task_finish_when_ctrl_c_is_pressed(serpapi, tmp_path: Path, ops_env: dict[str, str]):
+def test_it_lets_a_running_task_finish_when_ctrl_c_is_pressed(
+    serpapi, tmp_path: Path, ops_env: dict[str, str]
+):
     # given a Procfile with one worker line written like Procfile.dev's (watchfiles + celery)
     node = f"devtest-{os.getpid()}@%h"
-    dev_line = next(line for line in (REPO_DIR / "Procfile.dev").read_text().splitlines()
-                    if line.startswith("worker_data_fetch:"))
+    dev_line = next(
+        line
+        for line in (REPO_DIR / "Procfile.dev").read_text().splitlines()
+        if line.startswith("worker_data_fetch:")
+    )
     line = dev_line.replace("-n data_fetch@%h", f"-n {node}").replace("-Q data_fetch", "-Q data_fetch")
     assert f"-n {node}" in line
     procfile = tmp_path / "Procfile"
@@ -76,18 +87,39 @@ def test_it_lets_a_running_task_finish_when_ctrl_c_is_pressed(serpapi, tmp_path:
     log_path = tmp_path / "dev.log"
     with open(log_path, "wb") as log:
         runner = subprocess.Popen(
-            [sys.executable, str(RUNNER), "--procfile", str(procfile), "--env-file", str(tmp_path / "none.env")],
-            cwd=REPO_DIR, env=ops_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                str(RUNNER),
+                "--procfile",
+                str(procfile),
+                "--env-file",
+                str(tmp_path / "none.env"),
+            ],
+            cwd=REPO_DIR,
+            env=ops_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     hostname = node.replace("%h", HOST)
     try:
-        wait_for(lambda: app.control.ping(destination=[hostname], timeout=1.0), timeout=120, interval=0.5,
-                 message="the dev worker")
+        wait_for(
+            lambda: app.control.ping(destination=[hostname], timeout=1.0),
+            timeout=120,
+            interval=0.5,
+            message="the dev worker",
+        )
         # and a fetch that takes a while: every SerpApi page answers after 2 s
         serpapi.inject_fault(delay=2.0, count=50)
-        query = normalize_fetch_params({"advertiser_ids": TESLA, "region": "2840", "num": 10, "max_pages": 10})
+        query = normalize_fetch_params(
+            {"advertiser_ids": TESLA, "region": "2840", "num": 10, "max_pages": 10}
+        )
         run = fetch_run_create(owner=None, query=query)
-        wait_for(lambda: FetchRun.objects.get(pk=run.pk).status == "running", timeout=60, message="the fetch to run")
+        wait_for(
+            lambda: FetchRun.objects.get(pk=run.pk).status == "running",
+            timeout=60,
+            message="the fetch to run",
+        )
 
         # when Ctrl-C is pressed (SIGINT to the terminal's foreground process group)
         os.killpg(runner.pid, signal.SIGINT)

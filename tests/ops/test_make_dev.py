@@ -45,7 +45,12 @@ def test_it_runs_every_process_in_one_terminal_reloads_workers_and_stops_on_ctrl
     log_path = tmp_path / "honcho.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, str(REPO_DIR / "celery_scripts" / "run_dev.py"), "--env-file", str(empty_env_file)],
+            [
+                sys.executable,
+                str(REPO_DIR / "celery_scripts" / "run_dev.py"),
+                "--env-file",
+                str(empty_env_file),
+            ],
             cwd=REPO_DIR,
             env=env,
             stdout=log,

@@ -7,6 +7,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -20,6 +21,26 @@ from tests.conftest import REPO_DIR
 from tests.ops.ops_support import PYTHON, run_monitor_cli
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _empty_queues() -> Iterator[None]:
+    """Every test starts and ends with empty queues (depths are asserted exactly)."""
+    for queue in QUEUES:
+        monitor_celery.purge_queue(queue)
+    yield
+    for queue in QUEUES:
+        monitor_celery.purge_queue(queue)
+
+
+def _drop_startup_repair(timeout: float = 5.0) -> None:
+    """A starting worker sends ``repair_stuck_runs_task`` (core.apps); drop it from maintenance."""
+    from core.health import queue_depths
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not queue_depths().get("maintenance"):
+        time.sleep(0.1)
+    monitor_celery.purge_queue("maintenance")
 
 
 def _check(env: dict[str, str], *extra: str) -> tuple[int, dict]:
@@ -174,6 +195,7 @@ def test_it_counts_task_events_per_queue_and_task_in_monitor_mode(start_worker, 
 def test_it_drives_the_interactive_menu_from_standard_input(start_worker, ops_env):
     # given no worker on maintenance, where three probes wait
     start_worker(queues="default,data_fetch,ai_generation", name="ops-menu")
+    _drop_startup_repair()
     waiting = [probe_task.apply_async(queue="maintenance", expires=120) for _ in range(3)]
     finished = probe_task.apply_async(queue="default")
     finished.get(timeout=30)

@@ -33,6 +33,14 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 HOST = socket.gethostname()
 
 
+@pytest.fixture(autouse=True)
+def _empty_queues_afterwards() -> Iterator[None]:
+    """Leave no message behind (a starting worker may queue a repair on maintenance)."""
+    yield
+    for queue in QUEUES:
+        monitor_celery.purge_queue(queue)
+
+
 @pytest.fixture
 def seed_workers(ops_env: dict[str, str]) -> Iterator[Callable[[str], subprocess.Popen[bytes]]]:
     """Start workers exactly as the seed does: ``celery -A backend worker -Q <queues>``, no ``-n``."""
@@ -43,7 +51,20 @@ def seed_workers(ops_env: dict[str, str]) -> Iterator[Callable[[str], subprocess
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "backend", "worker", "-Q", queues, "-P", "solo", "-l", "info"],
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "backend",
+                    "worker",
+                    "-Q",
+                    queues,
+                    "-P",
+                    "solo",
+                    "-l",
+                    "info",
+                ],
                 cwd=BACKEND_DIR,
                 env=ops_env,
                 stdout=log,
@@ -63,7 +84,9 @@ def seed_workers(ops_env: dict[str, str]) -> Iterator[Callable[[str], subprocess
             process.wait(timeout=5)
 
 
-def test_it_counts_every_queue_and_names_the_duplicate_when_seed_workers_share_a_node_name(seed_workers, ops_env):
+def test_it_counts_every_queue_and_names_the_duplicate_when_seed_workers_share_a_node_name(
+    seed_workers, ops_env
+):
     # given the seed's commands: workers without -n, so every one is celery@<host>
     seed_workers("default,data_fetch")
     seed_workers("ai_generation,maintenance")
@@ -167,7 +190,9 @@ def test_it_shows_queue_depths_and_tasks_sent_but_not_started_in_the_live_view(o
 def test_it_lists_job_history_from_the_rows_filtered_by_age_and_state(ops_env):
     # given three fetch runs: failed 10 min ago, succeeded 5 min ago, failed 2 h ago
     now = timezone.now()
-    recent_failure = FetchRun.objects.create(status="failed", error="SerpApi said 401", celery_task_id="t-recent")
+    recent_failure = FetchRun.objects.create(
+        status="failed", error="SerpApi said 401", celery_task_id="t-recent"
+    )
     succeeded = FetchRun.objects.create(status="succeeded", celery_task_id="t-ok")
     old_failure = FetchRun.objects.create(status="failed", error="old", celery_task_id="t-old")
     for run, age in ((recent_failure, 600), (succeeded, 300), (old_failure, 7200)):
@@ -196,9 +221,7 @@ def test_it_reports_pending_runs_whose_message_is_gone_and_not_those_still_queue
     # one whose message was purged, one whose message waits in a queue, one held by a worker
     # (its message carries a countdown, so the worker keeps it unacked until then)
     start_worker(queues="default", name="ops-orphans")
-    purged, queued, held = (
-        FetchRun.objects.create(celery_task_id=str(uuid.uuid4())) for _ in range(3)
-    )
+    purged, queued, held = (FetchRun.objects.create(celery_task_id=str(uuid.uuid4())) for _ in range(3))
     five_minutes_ago = timezone.now() - timedelta(minutes=5)
     FetchRun.objects.filter(pk__in=[purged.pk, queued.pk, held.pk]).update(
         created_at=five_minutes_ago, updated_at=five_minutes_ago
@@ -259,7 +282,9 @@ def test_it_cancels_the_job_row_when_the_menu_revokes_its_running_task(serpapi, 
     serpapi.inject_fault(delay=2.0, count=50)
     query = normalize_fetch_params({"advertiser_ids": TESLA, "region": "2840", "num": 5, "max_pages": 10})
     run = fetch_run_create(owner=None, query=query)
-    wait_for(lambda: FetchRun.objects.get(pk=run.pk).status == "running", timeout=60, message="the fetch to run")
+    wait_for(
+        lambda: FetchRun.objects.get(pk=run.pk).status == "running", timeout=60, message="the fetch to run"
+    )
 
     # when menu entry 8 revokes its task with terminate
     result = run_monitor_cli(["--interactive"], ops_env, stdin=f"8\n{run.celery_task_id}\ny\nq\n")

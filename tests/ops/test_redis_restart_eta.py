@@ -59,8 +59,11 @@ def test_it_survives_a_redis_restart_while_holding_an_eta_task_and_runs_it(ops_e
         # and a probe with a countdown, which the worker reserves and holds unacked
         with app.connection_for_write(broker) as connection:
             sent = probe_task.apply_async(queue="default", countdown=COUNTDOWN, connection=connection)
-        wait_for(lambda: client.hlen("unacked") == 1 and client.llen("default") == 0, timeout=30,
-                 message="the worker to hold the ETA message unacked")
+        wait_for(
+            lambda: client.hlen("unacked") == 1 and client.llen("default") == 0,
+            timeout=30,
+            message="the worker to hold the ETA message unacked",
+        )
         held = json.loads(client.hvals("unacked")[0])[0]["headers"]["id"]
         assert held == sent.id
 

@@ -35,9 +35,22 @@ def test_it_gives_the_role_password_to_psql_on_standard_input_only(tmp_path: Pat
     try:
         # when the set-up creates a role with a password
         result = subprocess.run(
-            [str(REPO_DIR / "setup_local_db.sh"), "--db", name, "--user", name, "--password", password,
-             "--no-migrate", "--env-file", str(tmp_path / ".env")],
-            env=env, capture_output=True, text=True, timeout=120,
+            [
+                str(REPO_DIR / "setup_local_db.sh"),
+                "--db",
+                name,
+                "--user",
+                name,
+                "--password",
+                password,
+                "--no-migrate",
+                "--env-file",
+                str(tmp_path / ".env"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         print(result.stdout, result.stderr)
 
@@ -45,7 +58,9 @@ def test_it_gives_the_role_password_to_psql_on_standard_input_only(tmp_path: Pat
         assert result.returncode == 0
         stored = subprocess.run(
             [*PSQL, f"SELECT rolpassword FROM pg_authid WHERE rolname = '{name}'"],  # noqa: S608 - our own name
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
         assert stored.startswith(("SCRAM-SHA-256$", "md5"))
         argv = argv_log.read_text()

@@ -21,7 +21,12 @@ SHOW_CONF = (
 def _settings_with(ops_env: dict[str, str], **extra: str) -> subprocess.CompletedProcess[str]:
     env = {**ops_env, "DJANGO_SETTINGS_MODULE": "backend.settings", **extra}
     return subprocess.run(
-        [sys.executable, "-c", SHOW_CONF], cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", SHOW_CONF],
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -69,7 +69,9 @@ def start_flower() -> Iterator[Callable[..., tuple[subprocess.Popen[str], str]]]
 def _wait_up(process: subprocess.Popen[str], url: str) -> None:
     def up() -> bool:
         if process.poll() is not None:
-            pytest.fail(f"flower exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}")
+            pytest.fail(
+                f"flower exited with {process.returncode}: {process.stdout.read() if process.stdout else ''}"
+            )
         try:
             return requests.get(f"{url}/healthcheck", timeout=1).status_code == 200
         except requests.ConnectionError:
@@ -79,7 +81,9 @@ def _wait_up(process: subprocess.Popen[str], url: str) -> None:
 
 
 def _listening_addresses(port: int) -> set[str]:
-    out = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ss", "-ltnH", f"sport = :{port}"], capture_output=True, text=True, check=True
+    ).stdout
     return {line.split()[3].rsplit(":", 1)[0] for line in out.splitlines() if line.strip()}
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
+from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField, StrictModelSerializer
 from core.urlsafety import UnsafeURLError
 
 from ..models import Watch, WatchRun
@@ -18,7 +19,7 @@ from .services import QUERY_FIELDS, watch_query_normalize, webhook_url_check
 class WatchRunSerializer(serializers.ModelSerializer):
     """A watch run; ``status_url`` is ``/api/tasks/{task_id}/`` (the job row and Celery state)."""
 
-    task_id = serializers.CharField(source="celery_task_id", read_only=True)
+    task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
     status_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -50,7 +51,7 @@ class WatchRunSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(url) if request and url else url
 
 
-class WatchSerializer(serializers.ModelSerializer):
+class WatchSerializer(StrictModelSerializer):
     """A watch: its query (validated exactly like ``POST /api/adspark/fetch/``), schedule and
     notification settings. ``advertiser_ids`` accepts a list or a comma-separated string;
     ``region`` ISO letters or a geo code (stored as the geo code). ``webhook_secret`` is
@@ -59,21 +60,21 @@ class WatchSerializer(serializers.ModelSerializer):
     advertiser_ids = serializers.JSONField(
         required=False, help_text="List (or comma-separated string) of AR ids."
     )
-    text = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH)
-    region = serializers.CharField(
+    text = CleanCharField(required=False, allow_blank=True, max_length=MAX_TEXT_LENGTH)
+    region = CleanCharField(
         required=False, allow_blank=True, help_text='ISO letters ("US") or geo code ("2840").'
     )
     platform = serializers.ChoiceField(choices=PLATFORMS, required=False, allow_blank=True)
     creative_format = serializers.ChoiceField(choices=CREATIVE_FORMATS, required=False, allow_blank=True)
-    start_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
-    end_date = serializers.CharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
-    max_pages = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_PAGES_LIMIT)
-    interval_minutes = serializers.IntegerField(
+    start_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
+    end_date = CleanCharField(required=False, allow_blank=True, help_text="YYYYMMDD or YYYY-MM-DD")
+    max_pages = ASCIIIntegerField(required=False, allow_null=True, min_value=1, max_value=MAX_PAGES_LIMIT)
+    interval_minutes = ASCIIIntegerField(
         required=False, min_value=Watch.MIN_INTERVAL_MINUTES, max_value=Watch.MAX_INTERVAL_MINUTES
     )
     webhook_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
-    webhook_secret = serializers.CharField(required=False, allow_blank=True, max_length=128, min_length=16)
-    last_run = WatchRunSerializer(read_only=True)
+    webhook_secret = CleanCharField(required=False, allow_blank=True, max_length=128, min_length=16)
+    last_run = WatchRunSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = Watch
@@ -138,4 +139,4 @@ class WatchNewCreativeSerializer(CreativeSerializer):
 class TriggerAllSerializer(serializers.Serializer):
     """Body of ``POST /api/adspark/watches/trigger_all/``; ``all_users`` needs staff."""
 
-    all_users = serializers.BooleanField(required=False, default=False)
+    all_users = StrictBooleanField(required=False, default=False)

@@ -38,7 +38,8 @@ class WatchViewSet(viewsets.ModelViewSet):
     """
 
     serializer_class = WatchSerializer
-    lookup_value_regex = r"\d+"
+    queryset = Watch.objects.none()  # the model, for the schema; rows: get_queryset()
+    lookup_value_regex = r"[0-9]+"
     filterset_fields = ["is_active"]
     search_fields = ["name", "text"]
     ordering_fields = ["name", "next_run_at", "created_at"]

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import httpx
 from django.conf import settings
 
+from core.redaction import redact
 from core.urlsafety import ResponseTooLarge, UnsafeURLError, pinned_request
 
 
@@ -31,7 +32,7 @@ class ProviderError(Exception):
     def __init__(
         self, message: str, *, code: str = "", status: int | None = None, retry_after: float | None = None
     ):
-        super().__init__(message)
+        super().__init__(redact(message))  # credentials never reach logs, rows or results
         self.code = code
         self.status = status
         self.retry_after = retry_after

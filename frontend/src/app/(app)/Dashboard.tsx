@@ -18,8 +18,7 @@ export function Dashboard() {
   const health = useApi<Health>("/api/health/");
 
   const watchRuns = (watches.data?.results ?? [])
-    .filter((w) => w.last_run)
-    .map((w) => ({ watch: w, run: w.last_run }))
+    .flatMap((w) => (w.last_run ? [{ watch: w, run: w.last_run }] : []))
     .sort((a, b) => b.run.created_at.localeCompare(a.run.created_at))
     .slice(0, 6);
 
