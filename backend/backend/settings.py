@@ -279,6 +279,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # The health answer's status is not a job status: name its enum (no collision warning).
+    "ENUM_NAME_OVERRIDES": {
+        "StatusEnum": "core.models.JobStatus",
+        "HealthStatusEnum": ["ok", "degraded", "down"],
+    },
     # Every operation documents the errors it can answer (400/401/403/404/413/415/429/503).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

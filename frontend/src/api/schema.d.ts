@@ -682,7 +682,7 @@ export interface components {
     schemas: {
         AdVariant: {
             readonly id: number;
-            readonly status: components["schemas"]["Status6d9Enum"];
+            readonly status: components["schemas"]["StatusEnum"];
             readonly stage: components["schemas"]["StageEnum"];
             readonly progress: {
                 done?: number;
@@ -870,7 +870,7 @@ export interface components {
         };
         FetchRun: {
             readonly id: number;
-            readonly status: components["schemas"]["Status6d9Enum"];
+            readonly status: components["schemas"]["StatusEnum"];
             readonly task_id: string | null;
             /**
              * Format: uri
@@ -907,7 +907,7 @@ export interface components {
          */
         FormatEnum: "text" | "image" | "video";
         HealthStatus: {
-            status: components["schemas"]["HealthStatusStatusEnum"];
+            status: components["schemas"]["HealthStatusEnum"];
             /** @description Signed-in callers only. */
             database?: {
                 [key: string]: unknown;
@@ -927,7 +927,7 @@ export interface components {
          *     * `down` - down
          * @enum {string}
          */
-        HealthStatusStatusEnum: "ok" | "degraded" | "down";
+        HealthStatusEnum: "ok" | "degraded" | "down";
         Me: {
             readonly id: number;
             /** @description Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only. */
@@ -1296,7 +1296,7 @@ export interface components {
          *     * `cancelled` - Cancelled
          * @enum {string}
          */
-        Status6d9Enum: "pending" | "running" | "succeeded" | "failed" | "cancelled";
+        StatusEnum: "pending" | "running" | "succeeded" | "failed" | "cancelled";
         /**
          * @description * `last_page` - Last page reached
          *     * `max_pages` - Page limit reached
@@ -1505,7 +1505,7 @@ export interface components {
         WatchRun: {
             readonly id: number;
             readonly watch: number;
-            readonly status: components["schemas"]["Status6d9Enum"];
+            readonly status: components["schemas"]["StatusEnum"];
             readonly task_id: string | null;
             /**
              * Format: uri

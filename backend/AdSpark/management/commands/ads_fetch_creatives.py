@@ -21,6 +21,7 @@ from AdSpark.models import FetchRun
 from AdSpark.queries import QUERY_FIELDS, QUERY_SPEC, FetchParamsError, normalize_fetch_params
 from AdSpark.serpapi_client import SerpApiError
 from AdSpark.services import DryRunResult, fetch_dry_run, fetch_run_create, fetch_run_execute, fetch_run_fail
+from backend.celery import app
 from core.diagnostics import FriendlyCommand
 
 
@@ -58,6 +59,11 @@ class Command(FriendlyCommand):
             self._dry_run(console, query)
             return
         if options["enqueue"]:
+            # The API may accept a run while the broker is down (the repair publishes it later);
+            # a person at a terminal asked to enqueue now, so an unreachable broker is an error
+            # (FriendlyCommand names CELERY_BROKER_URL and the fix) and no row is created.
+            with app.connection_for_write() as connection:
+                connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=2)
             with transaction.atomic():
                 run = fetch_run_create(owner=None, query=query)
             console.print(f"Enqueued fetch run {run.pk} (task {run.celery_task_id}) on queue data_fetch.")
