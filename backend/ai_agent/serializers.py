@@ -9,16 +9,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from AdSpark.models import Creative
-from core.serializers import StatusURLField
+from core.serializers import StatusURLField, absolute_url
 from core.text import CleanCharField, echo
 
 from .models import AdVariant, Provider
 from .providers import provider_configured
 from .services import prompt_clean
-
-
-def _absolute(request: Any, url: str) -> str:
-    return request.build_absolute_uri(url) if request is not None else url
 
 
 class VariantCreateSerializer(serializers.Serializer):
@@ -142,7 +138,7 @@ class AdVariantSerializer(serializers.ModelSerializer):
     def get_image(self, obj: AdVariant) -> dict[str, Any] | None:
         if not obj.image:
             return None
-        url = _absolute(self.context.get("request"), reverse("advariant-image", args=[obj.pk]))
+        url = absolute_url(self.context.get("request"), reverse("advariant-image", args=[obj.pk]))
         return {"url": url, "width": obj.image_width, "height": obj.image_height, "bytes": obj.image_bytes}
 
     @extend_schema_field({"type": "array", "items": {"type": "object"}})
@@ -155,7 +151,7 @@ class AdVariantSerializer(serializers.ModelSerializer):
                 "width": r["width"],
                 "height": r["height"],
                 "bytes": r["bytes"],
-                "url": _absolute(request, f"{base}?size={r['size']}"),
+                "url": absolute_url(request, f"{base}?size={r['size']}"),
             }
             for r in obj.renders
         ]

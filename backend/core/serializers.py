@@ -16,6 +16,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
+def absolute_url(request: Any, path: str) -> str:
+    """Return ``path`` as an absolute URL of ``request``'s host, or ``path`` itself without one."""
+    return request.build_absolute_uri(path) if request is not None else path
+
+
 def status_url(*, view_name: str, pk: Any, request: Any = None) -> str:
     """Return the detail URL of job ``pk`` under the URL name ``view_name``.
 
@@ -24,8 +29,7 @@ def status_url(*, view_name: str, pk: Any, request: Any = None) -> str:
     Raises:
         django.urls.NoReverseMatch: ``view_name`` is not a URL name taking one argument.
     """
-    url = reverse(view_name, args=[pk])
-    return request.build_absolute_uri(url) if request is not None else url
+    return absolute_url(request, reverse(view_name, args=[pk]))
 
 
 @extend_schema_field(OpenApiTypes.URI)

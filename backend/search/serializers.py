@@ -71,7 +71,7 @@ class SearchQueryRequestSerializer(QueryFieldsMixin, serializers.Serializer):
     def filters(self) -> dict[str, Any]:
         return {
             key: self.validated_data[key]
-            for key in ("region", "platform", "creative_format")
+            for key in SearchQueryRequestSerializer.query_fields
             if self.validated_data.get(key)
         }
 

@@ -18,7 +18,7 @@ TESLA = "AR17828074650563772417"
 
 
 def test_the_spec_names_the_fields_of_fetch_query() -> None:
-    assert QUERY_FIELDS == tuple(f.name for f in fields(FetchQuery))
+    assert tuple(f.name for f in fields(FetchQuery)) == QUERY_FIELDS
 
 
 def test_the_task_takes_the_query_fields_as_keyword_arguments() -> None:
@@ -65,3 +65,12 @@ def test_the_command_has_one_option_per_query_field() -> None:
         assert options[name].help == spec.help
         if spec.kind == "choice":
             assert tuple(options[name].choices) == spec.choices
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--num", "101"), ("--num", "ten"), ("--max-pages", "0")])
+def test_the_command_checks_the_spec_limits_before_any_request(flag, value) -> None:
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError) as caught:
+        call_command("ads_fetch_creatives", "--advertiser-ids", TESLA, flag, value)
+    assert f"{flag}: Must be" in str(caught.value)
