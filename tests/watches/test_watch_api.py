@@ -149,6 +149,7 @@ def test_the_status_url_finds_the_watch_run_for_its_owner_only(make_watch, alice
     assert (mine.data["id"], mine.data["watch"], mine.data["status"]) == (response.data["id"], watch.pk, "pending")
     assert mine.data["status_url"] == status_url
     assert client_of(bob).get(status_url).status_code == 404
+    assert client_of(UserFactory(username="dave", is_staff=True)).get(status_url).status_code == 404
     # the task endpoint keeps answering for the same run, by task id
     by_task = client_of(alice).get(f"/api/tasks/{response.data['task_id']}/")
     assert by_task.status_code == 200
