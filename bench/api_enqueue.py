@@ -48,7 +48,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def hammer(url: str, *, token: str, clients: int, seconds: float, method: str, body: dict | None) -> tuple[list[float], int]:
+def hammer(
+    url: str, *, token: str, clients: int, seconds: float, method: str, body: dict | None
+) -> tuple[list[float], int]:
     """``clients`` threads send requests for ``seconds``; return latencies (s) of good answers and the error count."""
     import requests
 
@@ -91,9 +93,16 @@ def percentile(values: list[float], fraction: float) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default %(default)s)")
-    parser.add_argument("--seconds", type=float, default=5.0, help="seconds per endpoint per round (default %(default)s)")
+    parser.add_argument(
+        "--seconds", type=float, default=5.0, help="seconds per endpoint per round (default %(default)s)"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default %(default)s)")
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers (default %(default)s, as in docker-compose.yml)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=3,
+        help="gunicorn sync workers (default %(default)s, as in docker-compose.yml)",
+    )
     args = parser.parse_args()
 
     setup_django(DATABASE, redis_db=REDIS_DB)
@@ -122,9 +131,20 @@ def main() -> int:
         DJANGO_SETTINGS_MODULE="_api_settings",  # the project's settings + /bench/ping/
     )
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "backend.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--log-level", "warning"],
-        cwd=BACKEND_DIR, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "backend.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=BACKEND_DIR,
+        env=env,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -132,18 +152,29 @@ def main() -> int:
 
         for _ in range(200):
             try:
-                if requests.get(f"{base}/bench/ping/", headers={"Authorization": f"Token {token}"}, timeout=1).status_code == 200:
+                if (
+                    requests.get(
+                        f"{base}/bench/ping/", headers={"Authorization": f"Token {token}"}, timeout=1
+                    ).status_code
+                    == 200
+                ):
                     break
             except requests.RequestException:
                 pass
             time.sleep(0.05)
         else:
             raise RuntimeError("gunicorn did not answer /bench/ping/ with 200 ")
-        print(f"gunicorn {args.workers} sync workers, {args.clients} clients, {args.rounds} × {args.seconds:.0f} s per endpoint; "
-              f"load average {load()}")
+        print(
+            f"gunicorn {args.workers} sync workers, {args.clients} clients, {args.rounds} × {args.seconds:.0f} s per endpoint; "
+            f"load average {load()}"
+        )
         endpoints = {
             "trivial GET /bench/ping/": ("GET", f"{base}/bench/ping/", None),
-            "enqueue POST /api/adspark/fetch/": ("POST", f"{base}/api/adspark/fetch/", {"advertiser_ids": TESLA, "region": "US"}),
+            "enqueue POST /api/adspark/fetch/": (
+                "POST",
+                f"{base}/api/adspark/fetch/",
+                {"advertiser_ids": TESLA, "region": "US"},
+            ),
         }
         results: dict[str, tuple[list[float], int, float]] = {name: ([], 0, 0.0) for name in endpoints}
         # warm up each worker's connections (database, Redis, broker) outside the measurement
@@ -152,21 +183,27 @@ def main() -> int:
         for _ in range(args.rounds):
             for name, (method, url, body) in endpoints.items():
                 started = time.perf_counter()
-                latencies, errors = hammer(url, token=token, clients=args.clients, seconds=args.seconds, method=method, body=body)
+                latencies, errors = hammer(
+                    url, token=token, clients=args.clients, seconds=args.seconds, method=method, body=body
+                )
                 elapsed = time.perf_counter() - started
                 old = results[name]
                 results[name] = (old[0] + latencies, old[1] + errors, old[2] + elapsed)
         rates = {}
         for name, (latencies, errors, elapsed) in results.items():
             rates[name] = len(latencies) / elapsed
-            print(f"{name:34}: {rates[name]:7.0f} req/s, p50 {statistics.median(latencies) * 1000:6.1f} ms, "
-                  f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms, {len(latencies)} answered, {errors} errors")
+            print(
+                f"{name:34}: {rates[name]:7.0f} req/s, p50 {statistics.median(latencies) * 1000:6.1f} ms, "
+                f"p99 {percentile(latencies, 0.99) * 1000:6.1f} ms, {len(latencies)} answered, {errors} errors"
+            )
         trivial, enqueue = (rates[name] for name in endpoints)
         p99 = percentile(results["enqueue POST /api/adspark/fetch/"][0], 0.99) * 1000
         queued = broker.llen("data_fetch")
         stored = FetchRun.objects.filter(owner=alice).count()
-        print(f"enqueue / trivial: {enqueue / trivial:.2f} (target ≥ 0.5: {'met' if enqueue / trivial >= 0.5 else 'NOT met'}); "
-              f"enqueue p99 {p99:.1f} ms (target < 50 ms: {'met' if p99 < 50 else 'NOT met'})")
+        print(
+            f"enqueue / trivial: {enqueue / trivial:.2f} (target ≥ 0.5: {'met' if enqueue / trivial >= 0.5 else 'NOT met'}); "
+            f"enqueue p99 {p99:.1f} ms (target < 50 ms: {'met' if p99 < 50 else 'NOT met'})"
+        )
         print(f"fetch runs stored {stored}, messages queued {queued}; load average {load()}")
     finally:
         server.send_signal(signal.SIGTERM)

@@ -65,7 +65,11 @@ def build_recording(total: int) -> dict:
         creatives.append(item)
     return {
         "search_metadata": {"status": "Success"},
-        "search_parameters": {"engine": "google_ads_transparency_center", "text": "bench.example", "region": "2840"},
+        "search_parameters": {
+            "engine": "google_ads_transparency_center",
+            "text": "bench.example",
+            "region": "2840",
+        },
         "search_information": {"total_results": total},
         "ad_creatives": creatives,
     }
@@ -81,9 +85,20 @@ def start_server(directory: Path) -> tuple[subprocess.Popen[bytes], str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     process = subprocess.Popen(
-        [sys.executable, "-m", "local_services.serpapi_server", "--port", str(port), "--api-key", BENCH_KEY,
-         "--responses", str(directory)],
-        cwd=BACKEND_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "local_services.serpapi_server",
+            "--port",
+            str(port),
+            "--api-key",
+            BENCH_KEY,
+            "--responses",
+            str(directory),
+        ],
+        cwd=BACKEND_DIR,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     for _ in range(100):
@@ -102,15 +117,30 @@ def load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--creatives", type=int, default=PAGE_SIZE * MAX_PAGES,
-                        help=f"creatives written by every side (1..{PAGE_SIZE * MAX_PAGES}: one fetch run of "
-                             f"≤ {MAX_PAGES} pages of {PAGE_SIZE}; default %(default)s)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of real path, replay and COPY (median; default %(default)s)")
-    parser.add_argument("--no-row-by-row", action="store_true", help="skip step 4 (minutes at ~100 rows/s) and its ratio")
-    parser.add_argument("--profile", action="store_true", help="also profile the real fetch path and print the top functions")
+    parser.add_argument(
+        "--creatives",
+        type=int,
+        default=PAGE_SIZE * MAX_PAGES,
+        help=f"creatives written by every side (1..{PAGE_SIZE * MAX_PAGES}: one fetch run of "
+        f"≤ {MAX_PAGES} pages of {PAGE_SIZE}; default %(default)s)",
+    )
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help="runs of real path, replay and COPY (median; default %(default)s)",
+    )
+    parser.add_argument(
+        "--no-row-by-row", action="store_true", help="skip step 4 (minutes at ~100 rows/s) and its ratio"
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="also profile the real fetch path and print the top functions"
+    )
     args = parser.parse_args()
     if not 1 <= args.creatives <= PAGE_SIZE * MAX_PAGES:
-        parser.error(f"--creatives must be 1..{PAGE_SIZE * MAX_PAGES} (one fetch run: {MAX_PAGES} pages of {PAGE_SIZE})")
+        parser.error(
+            f"--creatives must be 1..{PAGE_SIZE * MAX_PAGES} (one fetch run: {MAX_PAGES} pages of {PAGE_SIZE})"
+        )
     if args.repeat < 1:
         parser.error("--repeat must be ≥ 1")
 
@@ -130,12 +160,16 @@ def main() -> None:
 
     def empty_tables() -> None:
         with connection.cursor() as cursor:
-            cursor.execute(f'TRUNCATE "{creative_table}", "{advertiser_table}", "{FetchRun._meta.db_table}" CASCADE')
+            cursor.execute(
+                f'TRUNCATE "{creative_table}", "{advertiser_table}", "{FetchRun._meta.db_table}" CASCADE'
+            )
 
     def row_versions() -> list[tuple[str, str]]:
         with connection.cursor() as cursor:
-            sql = (f'SELECT ad_creative_id, xmin::text FROM "{creative_table}" UNION ALL '  # noqa: S608 - our tables
-                   f'SELECT advertiser_id, xmin::text FROM "{advertiser_table}" ORDER BY 1')
+            sql = (
+                f'SELECT ad_creative_id, xmin::text FROM "{creative_table}" UNION ALL '  # noqa: S608 - our tables
+                f'SELECT advertiser_id, xmin::text FROM "{advertiser_table}" ORDER BY 1'
+            )
             cursor.execute(sql)
             return cursor.fetchall()
 
@@ -189,7 +223,9 @@ def main() -> None:
                     cursor.execute(f'TRUNCATE "{creative_table}" CASCADE')
                 started = time.perf_counter()
                 with transaction.atomic(), connection.cursor() as cursor:
-                    cursor.cursor.copy_expert(f'COPY "{creative_table}" FROM STDIN', io.StringIO(dump.getvalue()))
+                    cursor.cursor.copy_expert(
+                        f'COPY "{creative_table}" FROM STDIN', io.StringIO(dump.getvalue())
+                    )
                 copy_times.append(time.perf_counter() - started)
                 assert Creative.objects.count() == args.creatives
 
@@ -212,16 +248,27 @@ def main() -> None:
     started = time.perf_counter()
     for item in items:
         record = parse_creative(item)
-        advertiser, _ = Advertiser.objects.update_or_create(advertiser_id=record.advertiser_id, defaults={"name": record.advertiser_name})
+        advertiser, _ = Advertiser.objects.update_or_create(
+            advertiser_id=record.advertiser_id, defaults={"name": record.advertiser_name}
+        )
         Creative.objects.update_or_create(
             ad_creative_id=record.ad_creative_id,
             defaults={
-                "advertiser": advertiser, "format": record.format, "image_url": record.image_url,
-                "preview_url": record.preview_url, "width": record.width, "height": record.height,
-                "target_domain": record.target_domain, "first_shown": record.first_shown,
-                "last_shown": record.last_shown, "total_days_shown": record.total_days_shown,
-                "details_link": record.details_link, "serpapi_details_link": record.serpapi_details_link,
-                "regions": ["2840"], "platforms": [], "raw": record.raw,
+                "advertiser": advertiser,
+                "format": record.format,
+                "image_url": record.image_url,
+                "preview_url": record.preview_url,
+                "width": record.width,
+                "height": record.height,
+                "target_domain": record.target_domain,
+                "first_shown": record.first_shown,
+                "last_shown": record.last_shown,
+                "total_days_shown": record.total_days_shown,
+                "details_link": record.details_link,
+                "serpapi_details_link": record.serpapi_details_link,
+                "regions": ["2840"],
+                "platforms": [],
+                "raw": record.raw,
             },
         )
     slow_elapsed = time.perf_counter() - started
@@ -231,15 +278,23 @@ def main() -> None:
     n = args.creatives
     real, replay, copy = (statistics.median(t) for t in (real_times, replay_times, copy_times))
     spread = f"(runs: {', '.join(f'{t:.2f}' for t in real_times)} s)"
-    print(f"real fetch path : {n:>6} creatives in {pages} pages, {real:6.2f} s → {n / real:8.0f} creatives/s {spread}")
-    print(f"replay          : {n:>6} creatives seen, 0 written,  {replay:6.2f} s → {n / replay:8.0f} creatives/s")
+    print(
+        f"real fetch path : {n:>6} creatives in {pages} pages, {real:6.2f} s → {n / real:8.0f} creatives/s {spread}"
+    )
+    print(
+        f"replay          : {n:>6} creatives seen, 0 written,  {replay:6.2f} s → {n / replay:8.0f} creatives/s"
+    )
     print(f"COPY limit      : {n:>6} rows, one COPY,             {copy:6.2f} s → {n / copy:8.0f} rows/s")
     of_copy = copy / real
     print(f"real / COPY     : {of_copy:.2f} (target ≥ 0.6: {'met' if of_copy >= 0.6 else 'NOT met'})")
     if items:
         over_slow = slow_elapsed / real
-        print(f"row by row      : {n:>6} creatives (update_or_create), {slow_elapsed:6.2f} s → {n / slow_elapsed:8.0f} creatives/s")
-        print(f"real / row by row: {over_slow:.1f}× (target ≥ 20×: {'met' if over_slow >= 20 else 'NOT met'})")
+        print(
+            f"row by row      : {n:>6} creatives (update_or_create), {slow_elapsed:6.2f} s → {n / slow_elapsed:8.0f} creatives/s"
+        )
+        print(
+            f"real / row by row: {over_slow:.1f}× (target ≥ 20×: {'met' if over_slow >= 20 else 'NOT met'})"
+        )
     print(load())
 
 

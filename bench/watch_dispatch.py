@@ -45,7 +45,9 @@ DATABASE = os.environ.get("BENCH_DATABASE", "adspark_bench_watches")
 REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "9"))
 
 
-def compare_publishers(messages: int, *, broker: Any, queue: str, repeat: int = 3) -> dict[str, tuple[float, float]]:
+def compare_publishers(
+    messages: int, *, broker: Any, queue: str, repeat: int = 3
+) -> dict[str, tuple[float, float]]:
     """Send ``messages`` process_watch_task messages with each publisher ``repeat`` times.
 
     Returns ``{name: (best wall s, its CPU s)}``; checks every run queued exactly ``messages``.
@@ -64,12 +66,16 @@ def compare_publishers(messages: int, *, broker: Any, queue: str, repeat: int = 
     def public() -> None:
         with app.producer_or_acquire() as producer:
             for watch_id, run_id, task_id in runs:
-                process_watch_task.apply_async((watch_id,), {"watch_run_id": run_id}, task_id=task_id, producer=producer)
+                process_watch_task.apply_async(
+                    (watch_id,), {"watch_run_id": run_id}, task_id=task_id, producer=producer
+                )
 
     def public_batched() -> None:
         with app.producer_or_acquire() as producer, producer.batch(max_size=PUBLISH_PIPELINE_SIZE):
             for watch_id, run_id, task_id in runs:
-                process_watch_task.apply_async((watch_id,), {"watch_run_id": run_id}, task_id=task_id, producer=producer)
+                process_watch_task.apply_async(
+                    (watch_id,), {"watch_run_id": run_id}, task_id=task_id, producer=producer
+                )
 
     candidates: dict[str, Callable[[], None]] = {
         "internal amqp (publish_watch_runs)": internal,
@@ -104,7 +110,9 @@ def main() -> int:
         "--batch-size", type=int, default=None, help="dispatcher batch size (default: the code's)"
     )
     parser.add_argument(
-        "--publish-messages", type=int, default=10_000,
+        "--publish-messages",
+        type=int,
+        default=10_000,
         help="messages each publisher sends in the publisher comparison (default 10000; 0 skips it)",
     )
     args = parser.parse_args()
@@ -219,13 +227,17 @@ def main() -> int:
     )
     print(f"speed-up:               {speedup:.1f}x (per watch, wall clock)")
     for name, (wall, cpu_s) in publishers.items():
-        print(f"publisher {name:38}: {wall:.3f} s wall, {cpu_s:.3f} s CPU for {args.publish_messages:,} messages "
-              f"({wall / args.publish_messages * 1e6:.0f} µs/message)")
+        print(
+            f"publisher {name:38}: {wall:.3f} s wall, {cpu_s:.3f} s CPU for {args.publish_messages:,} messages "
+            f"({wall / args.publish_messages * 1e6:.0f} µs/message)"
+        )
     if publishers:
         internal = publishers["internal amqp (publish_watch_runs)"][0]
         for name, (wall, _) in publishers.items():
             if name.startswith("public"):
-                print(f"internal vs {name:36}: {wall / internal:.2f}x faster (keep the public API unless ≥ 1.5x)")
+                print(
+                    f"internal vs {name:36}: {wall / internal:.2f}x faster (keep the public API unless ≥ 1.5x)"
+                )
     print(f"machine load (1 min):   {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(
         f"targets:                <= 2 s: {'met' if dispatcher_s <= 2 else 'MISSED'};  "

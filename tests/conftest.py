@@ -100,15 +100,38 @@ def worker_env(serpapi_url: str, **extra: str) -> dict[str, str]:
 class WorkerProcess:
     """A real ``celery -A backend worker`` subprocess consuming ``queues``."""
 
-    def __init__(self, *, queues: str, env: dict[str, str], concurrency: int = 2, pool: str = "prefork",
-                 name: str = "test", log_path: Path | None = None):
+    def __init__(
+        self,
+        *,
+        queues: str,
+        env: dict[str, str],
+        concurrency: int = 2,
+        pool: str = "prefork",
+        name: str = "test",
+        log_path: Path | None = None,
+    ):
         self.name = f"{name}-{os.getpid()}@%h"
         self.log_path = log_path or (REPO_DIR / "var" / "test-logs" / f"worker-{name}.log")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.args = [
-            sys.executable, "-m", "celery", "-A", "backend", "worker", "-Q", queues,
-            "-c", str(concurrency), "-P", pool, "-n", self.name, "-l", "info",
-            "--without-gossip", "--without-mingle",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "backend",
+            "worker",
+            "-Q",
+            queues,
+            "-c",
+            str(concurrency),
+            "-P",
+            pool,
+            "-n",
+            self.name,
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
         ]
         self.env = env
         self.process: subprocess.Popen[bytes] | None = None
@@ -117,7 +140,9 @@ class WorkerProcess:
         from backend.celery import app
 
         log = open(self.log_path, "ab")  # noqa: SIM115 - closed with the process
-        self.process = subprocess.Popen(self.args, cwd=BACKEND_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.process = subprocess.Popen(
+            self.args, cwd=BACKEND_DIR, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         hostname = self.name.replace("%h", __import__("socket").gethostname())
         while time.monotonic() < deadline:
@@ -148,7 +173,9 @@ class WorkerProcess:
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup: None, django_db_blocker: object, serpapi_server: LocalSerpApiServer) -> Iterator[WorkerProcess]:
+def celery_worker(
+    django_db_setup: None, django_db_blocker: object, serpapi_server: LocalSerpApiServer
+) -> Iterator[WorkerProcess]:
     """A real worker consuming ``data_fetch`` and ``default`` for the whole session."""
     worker = WorkerProcess(queues="data_fetch,default", env=worker_env(serpapi_server.url), name="session")
     worker.start()

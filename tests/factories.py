@@ -36,7 +36,9 @@ class CreativeFactory(factory.django.DjangoModelFactory):
     ad_creative_id = factory.Sequence(lambda n: f"CR{n:020d}")
     advertiser = factory.SubFactory(AdvertiserFactory)
     format = "text"
-    image_url = factory.LazyAttribute(lambda c: f"https://tpc.googlesyndication.com/archive/simgad/{c.ad_creative_id[2:]}")
+    image_url = factory.LazyAttribute(
+        lambda c: f"https://tpc.googlesyndication.com/archive/simgad/{c.ad_creative_id[2:]}"
+    )
     first_shown = factory.LazyFunction(lambda: dt.datetime(2025, 1, 1, tzinfo=dt.UTC))
     last_shown = factory.LazyFunction(lambda: dt.datetime(2025, 6, 1, tzinfo=dt.UTC))
     regions = factory.LazyFunction(lambda: ["2840"])
@@ -46,4 +48,6 @@ class FetchRunFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = FetchRun
 
-    params = factory.LazyFunction(lambda: {"advertiser_ids": ["AR17828074650563772417"], "region": "2840", "num": 100, "max_pages": 1})
+    params = factory.LazyFunction(
+        lambda: {"advertiser_ids": ["AR17828074650563772417"], "region": "2840", "num": 100, "max_pages": 1}
+    )

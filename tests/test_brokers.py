@@ -78,7 +78,19 @@ def run_probe(**env: str) -> dict:
 def redis_master(tmp_path: Path) -> Iterator[int]:
     port = free_port()
     process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(tmp_path)],
+        [
+            "redis-server",
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
         stdout=subprocess.DEVNULL,
     )
     wait_port(port)
@@ -91,7 +103,9 @@ def redis_master(tmp_path: Path) -> Iterator[int]:
 def sentinel(tmp_path: Path, redis_master: int) -> Iterator[int]:
     port = free_port()
     config = tmp_path / "sentinel.conf"
-    config.write_text(f"port {port}\nbind 127.0.0.1\nsentinel monitor adspark-test 127.0.0.1 {redis_master} 1\n")
+    config.write_text(
+        f"port {port}\nbind 127.0.0.1\nsentinel monitor adspark-test 127.0.0.1 {redis_master} 1\n"
+    )
     process = subprocess.Popen(["redis-server", str(config), "--sentinel"], stdout=subprocess.DEVNULL)
     wait_port(port)
     yield port
@@ -106,15 +120,52 @@ def tls_redis(tmp_path: Path) -> Iterator[tuple[int, Path]]:
         pytest.fail("openssl is needed to make the test certificate")
     cert, key = tmp_path / "redis.crt", tmp_path / "redis.key"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-         "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True,
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+        ],
+        check=True,
+        capture_output=True,
     )
     port = free_port()
     process = subprocess.Popen(
-        ["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1", "--tls-cert-file", str(cert),
-         "--tls-key-file", str(key), "--tls-ca-cert-file", str(cert), "--tls-auth-clients", "no", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)],
+        [
+            "redis-server",
+            "--port",
+            "0",
+            "--tls-port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--tls-cert-file",
+            str(cert),
+            "--tls-key-file",
+            str(key),
+            "--tls-ca-cert-file",
+            str(cert),
+            "--tls-auth-clients",
+            "no",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(tmp_path),
+        ],
         stdout=subprocess.DEVNULL,
     )
     wait_port(port)
@@ -160,7 +211,9 @@ def test_it_talks_tls_to_a_rediss_broker_and_checks_the_certificate(tls_redis: t
     assert report["backend"] == "RedisBackend"
     assert report["redis"]["ok"] is True, report["redis"]
     assert report["depths"]["maintenance"] == 1
-    client = redis.Redis(host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=str(cert), ssl_cert_reqs="required")
+    client = redis.Redis(
+        host="127.0.0.1", port=port, ssl=True, ssl_ca_certs=str(cert), ssl_cert_reqs="required"
+    )
     assert client.llen("maintenance") == 1
 
 
@@ -168,12 +221,24 @@ def test_it_refuses_a_rediss_broker_whose_certificate_it_cannot_check(tls_redis:
     port, _cert = tls_redis
     # Given no CA for the self-signed certificate: the probe must fail, not talk in the clear
     result = subprocess.run(
-        [sys.executable, "-c", "import sys; sys.path.insert(0, 'backend'); import os; "
-         "os.environ['DJANGO_SETTINGS_MODULE']='backend.settings'; import django; django.setup(); "
-         "from core.health import check_redis; r = check_redis(); print(r); sys.exit(0 if not r['ok'] else 1)"],
-        cwd=REPO_DIR, capture_output=True, text=True, timeout=60,
-        env={"PATH": "/usr/bin:/bin", "DJANGO_DEBUG": "true", "HOME": "/tmp",
-             "CELERY_BROKER_URL": f"rediss://127.0.0.1:{port}/0", "CELERY_RESULT_BACKEND": f"rediss://127.0.0.1:{port}/1"},
+        [
+            sys.executable,
+            "-c",
+            "import sys; sys.path.insert(0, 'backend'); import os; "
+            "os.environ['DJANGO_SETTINGS_MODULE']='backend.settings'; import django; django.setup(); "
+            "from core.health import check_redis; r = check_redis(); print(r); sys.exit(0 if not r['ok'] else 1)",
+        ],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_DEBUG": "true",
+            "HOME": "/tmp",
+            "CELERY_BROKER_URL": f"rediss://127.0.0.1:{port}/0",
+            "CELERY_RESULT_BACKEND": f"rediss://127.0.0.1:{port}/1",
+        },
     )
     assert result.returncode == 0, result.stdout + result.stderr[-1000:]
     assert "certificate verify failed" in result.stdout.lower()
@@ -190,14 +255,18 @@ def test_it_builds_options_for_each_scheme_and_refuses_others() -> None:
         ssl_cert_reqs="optional",
     )
     assert options["broker_transport_options"] == {
-        "visibility_timeout": 7200, "master_name": "adspark", "sentinel_kwargs": {"password": "sentinel-secret"}
+        "visibility_timeout": 7200,
+        "master_name": "adspark",
+        "sentinel_kwargs": {"password": "sentinel-secret"},
     }
     assert options["broker_use_ssl"] is None
     assert options["redis_backend_use_ssl"] == {"ssl_cert_reqs": ssl.CERT_OPTIONAL}
     assert options["result_backend_transport_options"] == {"retry_policy": {"timeout": 5.0}}
     with pytest.raises(ImproperlyConfigured, match="CELERY_BROKER_URL must be"):
         celery_broker_options(
-            broker_url="amqp://guest@rabbit//", result_backend="redis://r/1",
-            broker_transport_options={}, result_backend_transport_options={},
+            broker_url="amqp://guest@rabbit//",
+            result_backend="redis://r/1",
+            broker_transport_options={},
+            result_backend_transport_options={},
         )
     assert BACKEND_DIR.exists()

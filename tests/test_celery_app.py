@@ -57,12 +57,20 @@ def test_it_answers_the_seed_inspect_commands_from_backend(celery_worker) -> Non
     env = celery_worker.env
     ping = subprocess.run(
         [sys.executable, "-m", "celery", "-A", "backend", "inspect", "ping", "-t", "5"],
-        cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=60,
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert ping.returncode == 0 and "pong" in ping.stdout
     queues = subprocess.run(
         [sys.executable, "-m", "celery", "-A", "backend", "inspect", "active_queues", "-t", "5"],
-        cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=60,
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert queues.returncode == 0
     assert "'name': 'data_fetch'" in queues.stdout and "'name': 'default'" in queues.stdout

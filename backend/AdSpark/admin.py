@@ -25,7 +25,16 @@ class CreativeDetailsAdmin(admin.ModelAdmin):
 
 @admin.register(FetchRun)
 class FetchRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "owner", "status", "pages_fetched", "creatives_seen", "creatives_new", "searches_used", "created_at")
+    list_display = (
+        "id",
+        "owner",
+        "status",
+        "pages_fetched",
+        "creatives_seen",
+        "creatives_new",
+        "searches_used",
+        "created_at",
+    )
     list_filter = ("status",)
     readonly_fields = ("celery_task_id", "created_at", "started_at", "finished_at")
 
@@ -36,7 +45,16 @@ from .models import Watch, WatchRun, WebhookAttempt, WebhookDelivery  # noqa: E4
 
 @admin.register(Watch)
 class WatchAdmin(admin.ModelAdmin):
-    list_display = ("id", "name", "owner", "is_active", "interval_minutes", "next_run_at", "consecutive_failures", "paused_reason")
+    list_display = (
+        "id",
+        "name",
+        "owner",
+        "is_active",
+        "interval_minutes",
+        "next_run_at",
+        "consecutive_failures",
+        "paused_reason",
+    )
     list_filter = ("is_active",)
     search_fields = ("name", "text", "owner__username")
     raw_id_fields = ("owner", "last_run")
@@ -45,7 +63,17 @@ class WatchAdmin(admin.ModelAdmin):
 
 @admin.register(WatchRun)
 class WatchRunAdmin(admin.ModelAdmin):
-    list_display = ("id", "watch", "status", "trigger", "fetch_run", "shared_fetch", "new_creatives_count", "is_baseline", "created_at")
+    list_display = (
+        "id",
+        "watch",
+        "status",
+        "trigger",
+        "fetch_run",
+        "shared_fetch",
+        "new_creatives_count",
+        "is_baseline",
+        "created_at",
+    )
     list_filter = ("status", "trigger", "is_baseline")
     raw_id_fields = ("watch", "fetch_run")
     readonly_fields = ("celery_task_id", "created_at", "started_at", "finished_at")

@@ -74,10 +74,14 @@ def watch_alerts_schedule(*, watch: Watch, watch_run_id: int) -> None:
 
     # by name (a signature), not by importing the tasks module: tasks import services
     if watch.notify_email:
-        transaction.on_commit(lambda: app.signature("AdSpark.tasks.send_watch_alert_task", args=(watch_run_id,)).delay())
+        transaction.on_commit(
+            lambda: app.signature("AdSpark.tasks.send_watch_alert_task", args=(watch_run_id,)).delay()
+        )
     if watch.webhook_url:
         delivery = WebhookDelivery.objects.create(watch_run_id=watch_run_id, url=watch.webhook_url)
-        transaction.on_commit(lambda: app.signature("AdSpark.tasks.deliver_webhook_task", args=(delivery.pk,)).delay())
+        transaction.on_commit(
+            lambda: app.signature("AdSpark.tasks.deliver_webhook_task", args=(delivery.pk,)).delay()
+        )
 
 
 def _creative_entry(creative: Creative) -> dict[str, Any]:

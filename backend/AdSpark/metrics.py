@@ -33,8 +33,16 @@ def serpapi_budget_metrics() -> list[GaugeMetricFamily]:
     families = []
     for name, doc, value in (
         ("adspark_serpapi_budget_limit", "SerpApi requests allowed per rolling hour, cluster-wide", limit),
-        ("adspark_serpapi_budget_used", "SerpApi requests made in the current rolling hour, cluster-wide", used),
-        ("adspark_serpapi_budget_remaining", "SerpApi requests left in the current rolling hour", max(0, limit - used)),
+        (
+            "adspark_serpapi_budget_used",
+            "SerpApi requests made in the current rolling hour, cluster-wide",
+            used,
+        ),
+        (
+            "adspark_serpapi_budget_remaining",
+            "SerpApi requests left in the current rolling hour",
+            max(0, limit - used),
+        ),
     ):
         family = GaugeMetricFamily(name, doc)
         family.add_metric([], value)

@@ -250,9 +250,7 @@ class Watch(models.Model):
         ordering = ["name", "id"]
         indexes = [
             # The dispatcher's scan: active watches by next_run_at (a partial index stays small).
-            models.Index(
-                fields=["next_run_at"], name="watch_due_idx", condition=models.Q(is_active=True)
-            ),
+            models.Index(fields=["next_run_at"], name="watch_due_idx", condition=models.Q(is_active=True)),
         ]
 
     def __str__(self) -> str:
@@ -376,9 +374,7 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ["delivery", "number"]
-        constraints = [
-            models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_unique")]
 
     def __str__(self) -> str:
         return f"Attempt {self.number} of delivery {self.delivery_id}: {self.status_code or self.error[:40]}"

@@ -37,7 +37,6 @@ MAX_NUM = 100
 MAX_PAGES_LIMIT = 100
 
 
-
 @dataclass(frozen=True)
 class QueryField:
     """One field of a query: the spec the API serializers, the task and the command build on.
@@ -62,7 +61,9 @@ class QueryField:
 # (AdSpark.serializers.query_serializer_fields), the task's keyword arguments (a test holds
 # fetch_creatives_task's signature to these names) and the management command's options.
 QUERY_SPEC: tuple[QueryField, ...] = (
-    QueryField("advertiser_ids", "ids", "Advertiser ids (AR + 20 digits): a list or a comma-separated string."),
+    QueryField(
+        "advertiser_ids", "ids", "Advertiser ids (AR + 20 digits): a list or a comma-separated string."
+    ),
     QueryField("text", "text", "Free text or a domain, e.g. tesla.com.", max_length=MAX_TEXT_LENGTH),
     QueryField("region", "text", 'ISO letters ("US") or a geo code ("2840").'),
     QueryField("platform", "choice", "Only ads shown on this platform.", choices=PLATFORMS),
@@ -72,8 +73,11 @@ QUERY_SPEC: tuple[QueryField, ...] = (
     QueryField("political_ads", "bool", "Political ads only (needs a region)."),
     QueryField("num", "int", f"Results per page, 1-{MAX_NUM}.", min_value=1, max_value=MAX_NUM),
     QueryField(
-        "max_pages", "int", "Pages to follow at most (default SERPAPI_MAX_PAGES).",
-        min_value=1, max_value=MAX_PAGES_LIMIT,
+        "max_pages",
+        "int",
+        "Pages to follow at most (default SERPAPI_MAX_PAGES).",
+        min_value=1,
+        max_value=MAX_PAGES_LIMIT,
     ),
 )
 QUERY_FIELD_SPECS: dict[str, QueryField] = {spec.name: spec for spec in QUERY_SPEC}

@@ -123,7 +123,9 @@ class SlidingWindowThrottle(ScopedRateThrottle):
         if self.num_requests is None or self.duration is None:
             return True
         ident = request.user.pk if request.user and request.user.is_authenticated else self.get_ident(request)
-        limiter = SlidingWindowLimiter(f"throttle:{self.scope}:{ident}", limit=self.num_requests, window=self.duration)
+        limiter = SlidingWindowLimiter(
+            f"throttle:{self.scope}:{ident}", limit=self.num_requests, window=self.duration
+        )
         self._wait = limiter.try_acquire()
         return self._wait == 0.0
 

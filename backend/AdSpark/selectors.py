@@ -35,4 +35,3 @@ def fetch_run_list(*, user: Any) -> QuerySet[FetchRun]:
     """The fetch runs ``user`` owns, newest first (staff too: like watches, variants and
     ``/api/tasks/{id}/``, another user's run is a 404 for everyone)."""
     return FetchRun.objects.filter(owner=user).order_by("-created_at")
-

@@ -66,8 +66,18 @@ class CreativeDetailsSerializer(serializers.ModelSerializer):
     class Meta:
         model = CreativeDetails
         fields = [
-            "format", "title", "headline", "snippet", "visible_link", "call_to_action",
-            "ad_funded_by", "variations", "regions", "last_shown", "no_results", "fetched_at",
+            "format",
+            "title",
+            "headline",
+            "snippet",
+            "visible_link",
+            "call_to_action",
+            "ad_funded_by",
+            "variations",
+            "regions",
+            "last_shown",
+            "no_results",
+            "fetched_at",
         ]
 
 
@@ -77,10 +87,24 @@ class CreativeSerializer(serializers.ModelSerializer):
     class Meta:
         model = Creative
         fields = [
-            "ad_creative_id", "advertiser_id", "advertiser_name", "format", "image_url",
-            "preview_url", "width", "height", "target_domain", "first_shown", "last_shown",
-            "total_days_shown", "details_link", "serpapi_details_link", "regions", "platforms",
-            "created_at", "updated_at",
+            "ad_creative_id",
+            "advertiser_id",
+            "advertiser_name",
+            "format",
+            "image_url",
+            "preview_url",
+            "width",
+            "height",
+            "target_domain",
+            "first_shown",
+            "last_shown",
+            "total_days_shown",
+            "details_link",
+            "serpapi_details_link",
+            "regions",
+            "platforms",
+            "created_at",
+            "updated_at",
         ]
 
 
@@ -127,15 +151,36 @@ class FetchRunSerializer(serializers.ModelSerializer):
     class Meta:
         model = FetchRun
         fields = [
-            "id", "status", "task_id", "status_url", "params", "progress", "pages_fetched",
-            "creatives_seen", "creatives_new", "creatives_updated", "searches_used",
-            "total_results", "stop_reason", "retries", "error", "created_at", "started_at",
+            "id",
+            "status",
+            "task_id",
+            "status_url",
+            "params",
+            "progress",
+            "pages_fetched",
+            "creatives_seen",
+            "creatives_new",
+            "creatives_updated",
+            "searches_used",
+            "total_results",
+            "stop_reason",
+            "retries",
+            "error",
+            "created_at",
+            "started_at",
             "finished_at",
         ]
         read_only_fields = fields
 
     @extend_schema_field(
-        {"type": "object", "properties": {"done": {"type": "integer"}, "total": {"type": "integer"}, "percent": {"type": "number"}}}
+        {
+            "type": "object",
+            "properties": {
+                "done": {"type": "integer"},
+                "total": {"type": "integer"},
+                "percent": {"type": "number"},
+            },
+        }
     )
     def get_progress(self, obj: FetchRun) -> dict[str, Any]:
         return {"done": obj.progress_done, "total": obj.progress_total, "percent": obj.progress_percent}

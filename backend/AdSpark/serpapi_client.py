@@ -118,7 +118,9 @@ class SerpApiClient:
         self._client.BASE_DOMAIN = self.base_url
         if limiter is None or limiter is True:
             limiter = SlidingWindowLimiter("serpapi", limit=settings.SERPAPI_RATE_LIMIT_PER_HOUR)
-        self.limiter: SlidingWindowLimiter | None = limiter if isinstance(limiter, SlidingWindowLimiter) else None
+        self.limiter: SlidingWindowLimiter | None = (
+            limiter if isinstance(limiter, SlidingWindowLimiter) else None
+        )
 
     def _request(self, params: dict[str, str]) -> dict[str, Any]:
         if not self.api_key:
@@ -132,7 +134,9 @@ class SerpApiClient:
                 raise SerpApiTransientError(str(exc), retry_after=exc.retry_after) from exc
             except redis.RedisError as exc:
                 # The limit lives in Redis: without it no request may go out, but it will return.
-                raise SerpApiTransientError(f"The SerpApi rate limiter (Redis) is unavailable: {exc}") from None
+                raise SerpApiTransientError(
+                    f"The SerpApi rate limiter (Redis) is unavailable: {exc}"
+                ) from None
         engine = params.get("engine", "")
         try:
             data = self._search(params)
@@ -191,7 +195,9 @@ class SerpApiClient:
             total_results=total if isinstance(total, int) else None,
         )
 
-    def ad_details(self, *, advertiser_id: str, creative_id: str, region: str | None = None) -> dict[str, Any]:
+    def ad_details(
+        self, *, advertiser_id: str, creative_id: str, region: str | None = None
+    ) -> dict[str, Any]:
         """Fetch ``engine=google_ads_transparency_center_ad_details`` for one creative.
 
         Returns the raw response dict; "no results" comes back with a top-level ``error``.

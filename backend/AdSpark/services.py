@@ -151,7 +151,9 @@ def _creative_upsert(creatives: list[dict[str, Any]]) -> None:
             params.append(value)
         params += [now, now]
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
-    updates = ", ".join(f"{ops.quote_name(c)} = EXCLUDED.{ops.quote_name(c)}" for c in columns[1:] if c != "created_at")
+    updates = ", ".join(
+        f"{ops.quote_name(c)} = EXCLUDED.{ops.quote_name(c)}" for c in columns[1:] if c != "created_at"
+    )
     sql = (
         f"INSERT INTO {table} ({', '.join(ops.quote_name(c) for c in columns)}) "  # noqa: S608 - identifiers only
         f"VALUES {', '.join([row] * len(creatives))} "
@@ -279,7 +281,13 @@ def _page_upsert_portable(
     existing = {
         row["ad_creative_id"]: row
         for row in Creative.objects.filter(ad_creative_id__in=ids).values(
-            "ad_creative_id", "regions", "platforms", "first_shown", "last_shown", "raw", "advertiser_id",
+            "ad_creative_id",
+            "regions",
+            "platforms",
+            "first_shown",
+            "last_shown",
+            "raw",
+            "advertiser_id",
         )
     }
     written: list[tuple[str, bool]] = []
@@ -418,7 +426,9 @@ def fetch_run_create(*, owner: Any, query: FetchQuery, enqueue: bool = True) -> 
     if enqueue:
         publish_on_commit(
             # by name (a signature), not by importing the tasks module: tasks import services
-            lambda: app.signature(FetchRun.TASK_NAME, kwargs={"fetch_run_id": run.pk}).apply_async(task_id=task_id),
+            lambda: app.signature(FetchRun.TASK_NAME, kwargs={"fetch_run_id": run.pk}).apply_async(
+                task_id=task_id
+            ),
             what=f"fetch run {run.pk}",
         )
     return run
@@ -531,15 +541,34 @@ def fetch_run_execute(
                     raise
                 ahead = None
                 token = page.next_page_token
-                if token and pages_done + 1 < query.max_pages and searches_used + 1 < budget and not page.no_results:
+                if (
+                    token
+                    and pages_done + 1 < query.max_pages
+                    and searches_used + 1 < budget
+                    and not page.no_results
+                ):
                     ahead = prefetch.submit(_page_fetch, client, query, token, vendor)
                 pages_done, searches_used, total_results, planned, upserted = _store_page(
-                    run_pk=run.pk, lease=lease, query=query, page=page, prepared=prepared, token=token, pages_done=pages_done,
-                    searches_used=searches_used, total_results=total_results, planned=planned,
-                    seen_ids=seen_ids, seen_set=seen_set,
+                    run_pk=run.pk,
+                    lease=lease,
+                    query=query,
+                    page=page,
+                    prepared=prepared,
+                    token=token,
+                    pages_done=pages_done,
+                    searches_used=searches_used,
+                    total_results=total_results,
+                    planned=planned,
+                    seen_ids=seen_ids,
+                    seen_set=seen_set,
                 )
                 if upserted.skipped:
-                    logger.warning("fetch run %s skipped %d items: %s", run.pk, len(upserted.skipped), upserted.skipped[:3])
+                    logger.warning(
+                        "fetch run %s skipped %d items: %s",
+                        run.pk,
+                        len(upserted.skipped),
+                        upserted.skipped[:3],
+                    )
                 if on_page is not None:
                     on_page(FetchRun.objects.defer("creative_ids").get(pk=run.pk))
                 if page.no_results:
@@ -555,14 +584,24 @@ def fetch_run_execute(
         prefetch.shutdown(wait=False, cancel_futures=True)
     with transaction.atomic():
         if job_succeed(
-            FetchRun, pk=run.pk, lease=lease, stop_reason=stop_reason, progress_done=pages_done,
-            progress_total=pages_done or 1, creative_ids=seen_ids,
+            FetchRun,
+            pk=run.pk,
+            lease=lease,
+            stop_reason=stop_reason,
+            progress_done=pages_done,
+            progress_total=pages_done or 1,
+            creative_ids=seen_ids,
         ):
             FetchRunCreative.objects.filter(fetch_run_id=run.pk).delete()
     run.refresh_from_db()
     logger.info(
         "fetch run %s %s: %d pages, %d creatives (%d new, %d updated), stop=%s",
-        run.pk, run.status, run.pages_fetched, run.creatives_seen, run.creatives_new, run.creatives_updated,
+        run.pk,
+        run.status,
+        run.pages_fetched,
+        run.creatives_seen,
+        run.creatives_new,
+        run.creatives_updated,
         stop_reason,
     )
     return run
@@ -571,7 +610,9 @@ def fetch_run_execute(
 def _seen_ids(run: FetchRun) -> list[str]:
     """The creative ids run ``run`` saw so far, in order (its checkpoint rows, else its list)."""
     rows = list(
-        FetchRunCreative.objects.filter(fetch_run_id=run.pk).order_by("position").values_list("creative_id", flat=True)
+        FetchRunCreative.objects.filter(fetch_run_id=run.pk)
+        .order_by("position")
+        .values_list("creative_id", flat=True)
     )
     return rows or list(run.creative_ids)
 
@@ -702,7 +743,10 @@ class DryRunResult:
 
 
 def fetch_dry_run(
-    *, query: FetchQuery, client: SerpApiClient | None = None, on_page: Callable[[DryRunResult], None] | None = None
+    *,
+    query: FetchQuery,
+    client: SerpApiClient | None = None,
+    on_page: Callable[[DryRunResult], None] | None = None,
 ) -> DryRunResult:
     """Fetch the pages of ``query`` and parse them without writing anything.
 

@@ -99,7 +99,9 @@ class AdvertiserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     @action(detail=True, methods=["get"])
     def creatives(self, request: Request, advertiser_id: str | None = None) -> Response:
         advertiser = self.get_object()
-        queryset = selectors.creative_list().filter(advertiser=advertiser).order_by("-last_shown", "ad_creative_id")
+        queryset = (
+            selectors.creative_list().filter(advertiser=advertiser).order_by("-last_shown", "ad_creative_id")
+        )
         page = self.paginate_queryset(queryset)
         serializer = CreativeSerializer(page, many=True, context={"request": request})
         return self.get_paginated_response(serializer.data)

@@ -15,11 +15,15 @@ from .models import UserSettings
 
 
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[\w.@+-]{3,150}$", max_length=150, error_messages={
-        "invalid": "3-150 characters: letters, digits and @/./+/-/_ only."
-    })
+    username = serializers.RegexField(
+        r"^[\w.@+-]{3,150}$",
+        max_length=150,
+        error_messages={"invalid": "3-150 characters: letters, digits and @/./+/-/_ only."},
+    )
     email = serializers.EmailField(required=False, allow_blank=True, default="")
-    password = CleanCharField(clean=False, write_only=True, min_length=8, max_length=128, style={"input_type": "password"})
+    password = CleanCharField(
+        clean=False, write_only=True, min_length=8, max_length=128, style={"input_type": "password"}
+    )
 
     def validate_username(self, value: str) -> str:
         if get_user_model().objects.filter(username__iexact=value).exists():
@@ -62,10 +66,14 @@ class MeSerializer(serializers.ModelSerializer):
 
 class TokenResponseSerializer(serializers.Serializer):
     token = serializers.CharField()
-    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working (null: never).")
+    expiry = serializers.DateTimeField(
+        allow_null=True, help_text="When the token stops working (null: never)."
+    )
 
 
 class RegisterResponseSerializer(serializers.Serializer):
     user = MeSerializer()
     token = serializers.CharField()
-    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working (null: never).")
+    expiry = serializers.DateTimeField(
+        allow_null=True, help_text="When the token stops working (null: never)."
+    )

@@ -12,9 +12,7 @@ from .models import UserSettings
 
 
 @transaction.atomic
-def user_register(
-    *, username: str, password: str, email: str = ""
-) -> tuple[object, str, dt.datetime | None]:
+def user_register(*, username: str, password: str, email: str = "") -> tuple[object, str, dt.datetime | None]:
     """Create a user with settings and an API token; return ``(user, token, expiry)``
     (see :func:`token_issue`).
 

@@ -42,7 +42,8 @@ class RegisterView(APIView):
         serializer.is_valid(raise_exception=True)
         user, token, expiry = user_register(**serializer.validated_data)
         return Response(
-            {"user": MeSerializer(user).data, "token": token, "expiry": expiry}, status=status.HTTP_201_CREATED
+            {"user": MeSerializer(user).data, "token": token, "expiry": expiry},
+            status=status.HTTP_201_CREATED,
         )
 
 

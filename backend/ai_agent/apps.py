@@ -16,5 +16,7 @@ class AiAgentConfig(AppConfig):
         # A variant saves its provider run id as soon as the provider names it, so a re-sent
         # waiting variant resumes; one whose worker died is failed (no requeue counter).
         job_register(
-            JobKind(model=AdVariant, task_name=AdVariant.TASK_NAME, task_kwargs=lambda row: {"variant_id": row.pk})
+            JobKind(
+                model=AdVariant, task_name=AdVariant.TASK_NAME, task_kwargs=lambda row: {"variant_id": row.pk}
+            )
         )

@@ -18,7 +18,9 @@ AI_GENERATIONS = Counter(
     "adspark_ai_generations", "AI variant provider calls, by provider and outcome", ["provider", "outcome"]
 )
 AI_GENERATION_FAILURES = Counter(
-    "adspark_ai_generation_failures", "Failed AI variant provider calls, by provider and kind", ["provider", "kind"]
+    "adspark_ai_generation_failures",
+    "Failed AI variant provider calls, by provider and kind",
+    ["provider", "kind"],
 )
 
 

@@ -315,7 +315,9 @@ class ScreenshotService:
         self.launches += 1
         logger.info(
             "Chromium %s launched (pid %s, sandbox %s)",
-            self._browser.version, os.getpid(), "on" if self.sandboxed else "OFF",
+            self._browser.version,
+            os.getpid(),
+            "on" if self.sandboxed else "OFF",
         )
         return self._browser
 
@@ -335,7 +337,9 @@ class ScreenshotService:
         async def launch(sandbox: bool) -> Any:
             # chromium_sandbox=False makes Playwright pass --no-sandbox; True leaves it out.
             browser = await self._playwright.chromium.launch(
-                executable_path=self.executable_path, args=list(CHROMIUM_ARGS), headless=True,
+                executable_path=self.executable_path,
+                args=list(CHROMIUM_ARGS),
+                headless=True,
                 chromium_sandbox=sandbox,
             )
             self.sandboxed = sandbox
@@ -758,8 +762,20 @@ class ScreenshotService:
 
 # Headers about Chromium's own connection, not the request (the pinned client
 # sets Host, the encodings it can decode and manages the connection itself).
-_HOP_BY_HOP = frozenset({"host", "connection", "keep-alive", "proxy-connection", "te", "trailer",
-                         "transfer-encoding", "upgrade", "content-length", "accept-encoding"})
+_HOP_BY_HOP = frozenset(
+    {
+        "host",
+        "connection",
+        "keep-alive",
+        "proxy-connection",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "content-length",
+        "accept-encoding",
+    }
+)
 
 
 def _forwardable_headers(headers: dict[str, str]) -> dict[str, str]:

@@ -68,7 +68,12 @@ def celery_broker_options(
     }
     for url, transport_key, ssl_key, what in (
         (broker_url, "broker_transport_options", "broker_use_ssl", "CELERY_BROKER_URL"),
-        (result_backend, "result_backend_transport_options", "redis_backend_use_ssl", "CELERY_RESULT_BACKEND"),
+        (
+            result_backend,
+            "result_backend_transport_options",
+            "redis_backend_use_ssl",
+            "CELERY_RESULT_BACKEND",
+        ),
     ):
         scheme = _scheme(url)
         if scheme == "sentinel":
@@ -76,5 +81,7 @@ def celery_broker_options(
         elif scheme == "rediss":
             options[ssl_key] = dict(tls)
         elif scheme != "redis":
-            raise ImproperlyConfigured(f"{what} must be a redis://, rediss:// or sentinel:// URL, not {scheme}://")
+            raise ImproperlyConfigured(
+                f"{what} must be a redis://, rediss:// or sentinel:// URL, not {scheme}://"
+            )
     return options

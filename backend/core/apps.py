@@ -45,7 +45,9 @@ def _take_over_after_restart(sender: Any = None, **kwargs: Any) -> None:
         logger.warning("worker %s: no take-over at start: %s", hostname, exc)
         return
     if released:
-        logger.warning("worker %s restarted: released %d job leases of its previous process", hostname, released)
+        logger.warning(
+            "worker %s restarted: released %d job leases of its previous process", hostname, released
+        )
 
 
 def _ensure_periodic_tasks(*, using: str = "default", **kwargs: Any) -> None:

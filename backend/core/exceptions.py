@@ -28,7 +28,10 @@ logger = logging.getLogger(__name__)
 # file takes a few seconds (tests/ops/test_crash_safety.py).
 RETRY_AFTER_SECONDS = 30
 UNAVAILABLE = (RedisConnectionError, RedisTimeoutError, BrokerError)
-UNAVAILABLE_BODY = {"detail": "A backing service is unavailable; try again shortly.", "code": "service_unavailable"}
+UNAVAILABLE_BODY = {
+    "detail": "A backing service is unavailable; try again shortly.",
+    "code": "service_unavailable",
+}
 # Longest error message returned (characters); ours are far shorter.
 MAX_MESSAGE_LENGTH = 300
 

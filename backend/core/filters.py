@@ -76,7 +76,10 @@ class FilterSet(filters_rf.FilterSet):
     Free-text filters (``CharFilter`` without choices) may still be empty.
     """
 
-    FILTER_DEFAULTS = {**filters_rf.FilterSet.FILTER_DEFAULTS, models.BooleanField: {"filter_class": StrictBooleanFilter}}
+    FILTER_DEFAULTS = {
+        **filters_rf.FilterSet.FILTER_DEFAULTS,
+        models.BooleanField: {"filter_class": StrictBooleanFilter},
+    }
 
     def is_valid(self) -> bool:
         valid = super().is_valid()

@@ -30,7 +30,9 @@ def _client() -> redis.Redis:
     return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
 
 
-def beat_heartbeat_write(*, sent_at: float | None, hostname: str | None, now: float | None = None) -> dict[str, Any]:
+def beat_heartbeat_write(
+    *, sent_at: float | None, hostname: str | None, now: float | None = None
+) -> dict[str, Any]:
     """Record one heartbeat and return it.
 
     Shape (Unix seconds): ``{"sent_at": float, "ran_at": float, "hostname": str | None}``.
@@ -57,7 +59,11 @@ def beat_heartbeat_read() -> dict[str, Any] | None:
         return None
     try:
         beat = json.loads(raw)
-        return {"sent_at": float(beat["sent_at"]), "ran_at": float(beat["ran_at"]), "hostname": beat.get("hostname")}
+        return {
+            "sent_at": float(beat["sent_at"]),
+            "ran_at": float(beat["ran_at"]),
+            "hostname": beat.get("hostname"),
+        }
     except (ValueError, KeyError, TypeError):
         return None  # not ours: treat as no heartbeat
 

@@ -132,8 +132,14 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
             self.note_retry(exc, countdown)
             logger.info("%s %s: %s; retrying in %.1f s", self.name, self.request.id, exc, countdown)
         return super().retry(
-            args=args, kwargs=kwargs, exc=exc, throw=throw, eta=eta, countdown=countdown,
-            max_retries=max_retries, **options,
+            args=args,
+            kwargs=kwargs,
+            exc=exc,
+            throw=throw,
+            eta=eta,
+            countdown=countdown,
+            max_retries=max_retries,
+            **options,
         )
 
     def defer_while_leased(self, row: Job) -> bool:
@@ -154,7 +160,12 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
         countdown = (row.lease_expires_at - now).total_seconds() + 1.0
         logger.info(
             "%s %s: %s %s is held by %s; trying again in %.0f s",
-            self.name, self.request.id, type(row).__name__, row.pk, row.lease_owner, countdown,
+            self.name,
+            self.request.id,
+            type(row).__name__,
+            row.pk,
+            row.lease_owner,
+            countdown,
         )
         self.apply_async(
             args=tuple(self.request.args or ()),

@@ -214,8 +214,12 @@ def pinned_request(
     last_error: httpx.TransportError | None = None
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as client:
         for address in checked.addresses:
-            pinned = target.copy_with(host=str(address), port=None if checked.port == default_port else checked.port)
-            request = client.build_request(method, pinned, content=content, headers=send_headers, extensions=extensions)
+            pinned = target.copy_with(
+                host=str(address), port=None if checked.port == default_port else checked.port
+            )
+            request = client.build_request(
+                method, pinned, content=content, headers=send_headers, extensions=extensions
+            )
             try:
                 response = client.send(request, stream=True)
             except httpx.ConnectError as exc:  # try the next address, as create_connection does
@@ -231,7 +235,8 @@ def pinned_request(
                 response.close()
             # A complete, read response (iter_bytes decoded any Content-Encoding).
             decoded_headers = [
-                (key, value) for key, value in response.headers.multi_items()
+                (key, value)
+                for key, value in response.headers.multi_items()
                 if key.lower() not in ("content-encoding", "content-length", "transfer-encoding")
             ]
             return httpx.Response(

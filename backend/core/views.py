@@ -55,7 +55,9 @@ class HealthView(APIView):
             overall, code = "ok", 200
         if not request.user.is_authenticated:
             return Response({"status": overall}, status=code)
-        return Response({"status": overall, "database": database, "redis": broker, "queues": queues}, status=code)
+        return Response(
+            {"status": overall, "database": database, "redis": broker, "queues": queues}, status=code
+        )
 
 
 _TaskStatus = inline_serializer(
@@ -94,8 +96,13 @@ class TaskStatusView(APIView):
         summary = {
             key: getattr(job, key)
             for key in (
-                "pages_fetched", "creatives_seen", "creatives_new", "creatives_updated",
-                "searches_used", "stop_reason", "new_creatives_count",
+                "pages_fetched",
+                "creatives_seen",
+                "creatives_new",
+                "creatives_updated",
+                "searches_used",
+                "stop_reason",
+                "new_creatives_count",
             )
             if hasattr(job, key)
         }
@@ -106,9 +113,12 @@ class TaskStatusView(APIView):
                 "job_type": job._meta.model_name,
                 "job_id": job.pk,
                 "status": job.status,
-                "progress": {"done": job.progress_done, "total": job.progress_total, "percent": job.progress_percent},
+                "progress": {
+                    "done": job.progress_done,
+                    "total": job.progress_total,
+                    "percent": job.progress_percent,
+                },
                 "summary": summary,
                 "error": job.error,
             }
         )
-

@@ -208,7 +208,9 @@ class LocalAIServer(LocalHTTPServer):
 
     def internal_error(self, exc: Exception) -> Reply:
         # a bug in the fake must not look like a hung provider
-        return json_reply(500, {"code": "internal_server_error", "message": f"local server bug: {exc}", "status": 500})
+        return json_reply(
+            500, {"code": "internal_server_error", "message": f"local server bug: {exc}", "status": 500}
+        )
 
     def _control(self, method: str, path: str, body: bytes) -> Reply:
         if path == "/_control/requests" and method == "GET":

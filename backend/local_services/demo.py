@@ -121,7 +121,9 @@ def start_redis(stack: ExitStack, processes: Processes) -> str:
         console.print(f"[yellow]redis-server not found; using the running Redis at {url}[/]")
         return url
     port = free_port()
-    processes.start("redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+    processes.start(
+        "redis", [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    )
     wait_until(lambda: bool(redis.Redis(port=port).ping()), timeout=10, what="redis-server")
     return f"redis://127.0.0.1:{port}"
 
@@ -162,15 +164,21 @@ class Api:
         """Poll a job's status URL with a progress bar until it finishes; return the job."""
         path = status_url.replace(self.base_url, "")
         with Progress(
-            TextColumn(f"{label}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[status]}"),
-            TimeElapsedColumn(), console=console,
+            TextColumn(f"{label}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeElapsedColumn(),
+            console=console,
         ) as progress:
             bar = progress.add_task(label, total=None, status="pending")
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:
                 job = self.call("GET", path)
                 prog = job.get("progress") or {}
-                progress.update(bar, completed=prog.get("done", 0), total=prog.get("total") or None, status=job["status"])
+                progress.update(
+                    bar, completed=prog.get("done", 0), total=prog.get("total") or None, status=job["status"]
+                )
                 if job["status"] in ("succeeded", "failed"):
                     return job
                 time.sleep(0.25)
@@ -204,17 +212,24 @@ def run_demo(keep_data: bool = False) -> int:
         preflight(apps)
         redis_url = start_redis(stack, processes)
         env.update(
-            CELERY_BROKER_URL=f"{redis_url}/0", CELERY_RESULT_BACKEND=f"{redis_url}/1", REDIS_URL=f"{redis_url}/2"
+            CELERY_BROKER_URL=f"{redis_url}/0",
+            CELERY_RESULT_BACKEND=f"{redis_url}/1",
+            REDIS_URL=f"{redis_url}/2",
         )
         serpapi = LocalSerpApiServer(api_key=DEMO_SERPAPI_KEY, port=0).start()
         stack.callback(serpapi.stop)
         env["SERPAPI_BASE_URL"] = serpapi.url
-        console.print(f"• Redis {redis_url}  • local SerpApi {serpapi.url} ({len(serpapi.recording_names)} recordings)")
+        console.print(
+            f"• Redis {redis_url}  • local SerpApi {serpapi.url} ({len(serpapi.recording_names)} recordings)"
+        )
 
         console.print("• Migrating a fresh SQLite database …")
         migrated = subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=BACKEND_DIR, env=env, capture_output=True, text=True,
+            cwd=BACKEND_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
         )
         if migrated.returncode != 0:
             last = (migrated.stderr or migrated.stdout).strip().splitlines()[-1:] or ["(no output)"]
@@ -226,17 +241,41 @@ def run_demo(keep_data: bool = False) -> int:
         for queue, concurrency in workers:
             processes.start(
                 f"worker-{queue}",
-                [sys.executable, "-m", "celery", "-A", "backend", "worker", "-Q", queue, "-c", str(concurrency),
-                 "-n", f"demo-{queue}@%h", "-l", "info", "--without-gossip", "--without-mingle"],
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "backend",
+                    "worker",
+                    "-Q",
+                    queue,
+                    "-c",
+                    str(concurrency),
+                    "-n",
+                    f"demo-{queue}@%h",
+                    "-l",
+                    "info",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
             )
         web_port = free_port()
-        processes.start("web", [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{web_port}"])
+        processes.start(
+            "web", [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{web_port}"]
+        )
         base_url = f"http://127.0.0.1:{web_port}"
         api = Api(base_url)
-        wait_until(lambda: requests.get(f"{base_url}/api/health/", timeout=2).status_code in (200, 503), timeout=60, what="web server")
+        wait_until(
+            lambda: requests.get(f"{base_url}/api/health/", timeout=2).status_code in (200, 503),
+            timeout=60,
+            what="web server",
+        )
 
         registered = api.call(
-            "POST", "/api/auth/register/", expect=(201,),
+            "POST",
+            "/api/auth/register/",
+            expect=(201,),
             json={"username": "demo", "email": "demo@example.com", "password": "demo-Password-2026"},
         )
         api.session.headers["Authorization"] = f"Token {registered['token']}"
@@ -251,7 +290,12 @@ def run_demo(keep_data: bool = False) -> int:
         console.print("• Registered user [bold]demo[/] and signed in with an API token")
 
         console.rule("Fetch: Tesla (AR17828074650563772417), region US, 10 creatives per page")
-        job = api.call("POST", "/api/adspark/fetch/", expect=(202,), json={"advertiser_ids": TESLA, "region": "US", "num": 10})
+        job = api.call(
+            "POST",
+            "/api/adspark/fetch/",
+            expect=(202,),
+            json={"advertiser_ids": TESLA, "region": "US", "num": 10},
+        )
         console.print(f"  202 Accepted: fetch run {job['id']}, task {job['task_id']}")
         run = api.follow(job["status_url"], label="  fetching pages")
         if run["status"] != "succeeded":
@@ -268,7 +312,14 @@ def run_demo(keep_data: bool = False) -> int:
 def print_fetch_summary(api: Api, run: dict[str, Any]) -> None:
     """Print the fetch run's counters, the advertiser and a few stored creatives."""
     table = Table(title=f"Fetch run {run['id']}: {run['status']}", show_header=False)
-    for key in ("pages_fetched", "creatives_seen", "creatives_new", "creatives_updated", "searches_used", "stop_reason"):
+    for key in (
+        "pages_fetched",
+        "creatives_seen",
+        "creatives_new",
+        "creatives_updated",
+        "searches_used",
+        "stop_reason",
+    ):
         table.add_row(key.replace("_", " "), str(run[key]))
     console.print(table)
     advertiser = api.call("GET", f"/api/adspark/advertisers/{TESLA}/")
@@ -276,14 +327,23 @@ def print_fetch_summary(api: Api, run: dict[str, Any]) -> None:
         f"  Advertiser {advertiser['name']}: {advertiser['creative_count']} creatives, "
         f"first seen {advertiser['first_seen']}, last seen {advertiser['last_seen']}"
     )
-    by_format = {fmt: api.call("GET", f"/api/adspark/creatives/?advertiser_id={TESLA}&creative_format={fmt}")["count"] for fmt in ("text", "image", "video")}
+    by_format = {
+        fmt: api.call("GET", f"/api/adspark/creatives/?advertiser_id={TESLA}&creative_format={fmt}")["count"]
+        for fmt in ("text", "image", "video")
+    }
     console.print("  Creatives by format: " + ", ".join(f"{k} {v}" for k, v in by_format.items()))
     sample = Table(title="Latest creatives", show_lines=False)
     for column in ("ad_creative_id", "format", "last_shown", "days", "image / preview"):
         sample.add_column(column)
     for creative in api.call("GET", f"/api/adspark/creatives/?advertiser_id={TESLA}&page_size=5")["results"]:
         url = creative["image_url"] or creative["preview_url"]
-        sample.add_row(creative["ad_creative_id"], creative["format"], creative["last_shown"], str(creative["total_days_shown"]), url[:60] + "…")
+        sample.add_row(
+            creative["ad_creative_id"],
+            creative["format"],
+            creative["last_shown"],
+            str(creative["total_days_shown"]),
+            url[:60] + "…",
+        )
     console.print(sample)
 
 
@@ -291,7 +351,9 @@ def watch_step(api: Api, serpapi: LocalSerpApiServer) -> None:
     """Create a watch on Tesla, run it (the baseline), let one new creative appear, run it again."""
     console.rule("Watch: Tesla, region US; the first run sets the baseline")
     watch = api.call(
-        "POST", "/api/adspark/watches/", expect=(201,),
+        "POST",
+        "/api/adspark/watches/",
+        expect=(201,),
         json={"name": "Tesla in the US", "advertiser_ids": [TESLA], "region": "US", "interval_minutes": 60},
     )
     first = api.call("POST", f"/api/adspark/watches/{watch['id']}/trigger/", expect=(202,))
@@ -299,11 +361,18 @@ def watch_step(api: Api, serpapi: LocalSerpApiServer) -> None:
     if done["status"] != "succeeded":
         raise DemoError(f"watch run failed: {done['error']}")
     runs = api.call("GET", f"/api/adspark/watches/{watch['id']}/runs/")["results"]
-    console.print(f"  Baseline: the watch has seen {runs[0]['new_creatives_count']} creatives; no alert for a baseline.")
+    console.print(
+        f"  Baseline: the watch has seen {runs[0]['new_creatives_count']} creatives; no alert for a baseline."
+    )
 
     # A new creative shows up in the Ads Transparency Center: serve a recording with one more.
     recording = json.loads((serpapi_responses_dir() / "peer_tesla_p1.json").read_text())
-    fresh = dict(recording["ad_creatives"][0], ad_creative_id="CR99999999999999999001", first_shown=int(time.time()) - 3600, last_shown=int(time.time()))
+    fresh = dict(
+        recording["ad_creatives"][0],
+        ad_creative_id="CR99999999999999999001",
+        first_shown=int(time.time()) - 3600,
+        last_shown=int(time.time()),
+    )
     recording["ad_creatives"].insert(0, fresh)
     serpapi.add_recording(recording, "demo_tesla_with_a_new_creative")
     second = api.call("POST", f"/api/adspark/watches/{watch['id']}/trigger/", expect=(202,))
@@ -313,7 +382,9 @@ def watch_step(api: Api, serpapi: LocalSerpApiServer) -> None:
     new = api.call("GET", f"/api/adspark/watches/{watch['id']}/new-creatives/")
     items = new.get("results", new) if isinstance(new, dict) else new
     ids = [c["ad_creative_id"] for c in items]
-    console.print(f"  Run 2 found {len(ids)} new creative(s): {', '.join(ids) or '-'} (alert e-mail in var/demo/logs/worker-default.log)")
+    console.print(
+        f"  Run 2 found {len(ids)} new creative(s): {', '.join(ids) or '-'} (alert e-mail in var/demo/logs/worker-default.log)"
+    )
     if "CR99999999999999999001" not in ids:
         raise DemoError("the new creative was not reported by the watch")
 
@@ -321,16 +392,26 @@ def watch_step(api: Api, serpapi: LocalSerpApiServer) -> None:
 def variant_step(api: Api) -> None:
     """Generate a template variant of one fetched creative on the ai_generation queue."""
     console.rule("Variant: a template variant of the newest Tesla creative (ai_generation queue)")
-    creative = api.call("GET", f"/api/adspark/creatives/?advertiser_id={TESLA}&creative_format=text&page_size=1")["results"][0]
+    creative = api.call(
+        "GET", f"/api/adspark/creatives/?advertiser_id={TESLA}&creative_format=text&page_size=1"
+    )["results"][0]
     variant = api.call(
-        "POST", "/api/ai/variants/", expect=(202,),
-        json={"creative": creative["ad_creative_id"], "prompt": "Announce a winter test-drive weekend, friendly tone", "provider": "template"},
+        "POST",
+        "/api/ai/variants/",
+        expect=(202,),
+        json={
+            "creative": creative["ad_creative_id"],
+            "prompt": "Announce a winter test-drive weekend, friendly tone",
+            "provider": "template",
+        },
     )
     done = api.follow(variant["status_url"], label="  generating", timeout=180)
     if done["status"] != "succeeded":
         raise DemoError(f"variant failed: {done['error']}")
     detail = api.call("GET", f"/api/ai/variants/{variant['id']}/")
-    console.print(f"  Variant {detail['id']} ({detail['provider_label']}, generated by {detail['generated_by']}): {detail['headline']}")
+    console.print(
+        f"  Variant {detail['id']} ({detail['provider_label']}, generated by {detail['generated_by']}): {detail['headline']}"
+    )
     console.print(
         f"  Built on creative {creative['ad_creative_id']} ({creative['format']}): the worker's browser drew it"
         " (offline, an ad whose image is on Google's servers is drawn as its text card); that picture is the"
@@ -372,7 +453,9 @@ def main(argv: list[str] | None = None) -> int:
         console.print("[yellow]Interrupted; stopped everything the demo started.[/]")
         return 130
     except requests.ConnectionError as exc:
-        console.print(f"[bold red]Demo failed:[/] a demo server stopped answering ({exc}); see {DEMO_DIR / 'logs'}")
+        console.print(
+            f"[bold red]Demo failed:[/] a demo server stopped answering ({exc}); see {DEMO_DIR / 'logs'}"
+        )
         return 1
     except Exception as exc:
         if args.traceback:

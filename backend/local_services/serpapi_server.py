@@ -99,9 +99,7 @@ DEFAULT_RESPONSES_DIR = Path(__file__).resolve().parents[3] / "shared/fixtures/s
 INVALID_API_KEY = "Invalid API key. Your API key should be here: https://serpapi.com/manage-api-key"
 NO_RESULTS = {
     LIST_ENGINE: "Google Ads Transparency Center hasn't returned any results for this search.",
-    DETAILS_ENGINE: (
-        "Google Ads Transparency Center Ad Details hasn't returned any results for this query."
-    ),
+    DETAILS_ENGINE: ("Google Ads Transparency Center Ad Details hasn't returned any results for this query."),
 }
 INVALID_TOKEN = "Invalid next_page_token."  # noqa: S105 - an error message, not a secret
 
@@ -308,10 +306,7 @@ def validate_params(engine: str, params: dict[str, str], region_codes: frozenset
                 return f"Missing query `{name}` parameter."
     region = params.get("region")
     if region is not None and region not in region_codes:
-        return (
-            f"Unsupported `{region}` region. Use a numeric Google geo code such as 2840 "
-            "(United States)."
-        )
+        return f"Unsupported `{region}` region. Use a numeric Google geo code such as 2840 (United States)."
     if engine == DETAILS_ENGINE:
         return ""
     num = params.get("num")
@@ -398,9 +393,7 @@ class LocalSerpApiServer(LocalHTTPServer):
         self.responses_dir = Path(responses_dir)
         self.api_key = api_key
         self.account_id = secrets.token_hex(12)
-        self._region_codes = load_region_codes(
-            regions_file or default_regions_file(self.responses_dir)
-        )
+        self._region_codes = load_region_codes(regions_file or default_regions_file(self.responses_dir))
         self._lock = threading.Lock()
         self._recordings = load_recordings(self.responses_dir)
         self._faults: list[Fault] = []
@@ -559,9 +552,7 @@ class LocalSerpApiServer(LocalHTTPServer):
             )
         return reply
 
-    def _answer_search(
-        self, engine: str, params: dict[str, str], base_url: str, started: float
-    ) -> Reply:
+    def _answer_search(self, engine: str, params: dict[str, str], base_url: str, started: float) -> Reply:
         if not self._key_ok(params.get("api_key", "")):
             return error_reply(401, INVALID_API_KEY)
         if engine not in ENGINES:
@@ -589,9 +580,7 @@ class LocalSerpApiServer(LocalHTTPServer):
         return self._finish(payload, engine, params, recording, base_url, started)
 
     @staticmethod
-    def _best_match(
-        recordings: Iterable[Recording], engine: str, params: dict[str, str]
-    ) -> Recording | None:
+    def _best_match(recordings: Iterable[Recording], engine: str, params: dict[str, str]) -> Recording | None:
         best: tuple[int, str] | None = None
         found: Recording | None = None
         for recording in recordings:
@@ -627,8 +616,7 @@ class LocalSerpApiServer(LocalHTTPServer):
         if not creatives:
             return self._no_results(engine)
         body["ad_creatives"] = [
-            self._localize_creative(creative, base_url)
-            for creative in creatives[offset : offset + num]
+            self._localize_creative(creative, base_url) for creative in creatives[offset : offset + num]
         ]
         if offset + num < len(creatives):
             token = encode_page_token(

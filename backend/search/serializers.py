@@ -64,9 +64,7 @@ class SearchQueryRequestSerializer(QueryFieldsMixin, serializers.Serializer):
     """A search to act on: the text and the creative-list filters that map to a SerpApi query."""
 
     query_fields: tuple[str, ...] = ("region", "platform", "creative_format")
-    q = CleanCharField(
-        max_length=MAX_Q_LENGTH, help_text="Advertiser ids (AR…), a name, keyword or domain."
-    )
+    q = CleanCharField(max_length=MAX_Q_LENGTH, help_text="Advertiser ids (AR…), a name, keyword or domain.")
 
     def filters(self) -> dict[str, Any]:
         return {

@@ -40,11 +40,16 @@ def stored() -> None:
 
 
 def test_it_registers_signs_in_with_a_token_and_shows_me(api_client: APIClient) -> None:
-    response = api_client.post("/api/auth/register/", {"username": "carol", "email": "c@example.com", "password": "s3cure-enough-pass"})
+    response = api_client.post(
+        "/api/auth/register/",
+        {"username": "carol", "email": "c@example.com", "password": "s3cure-enough-pass"},
+    )
     assert response.status_code == 201
     assert response.json()["user"]["username"] == "carol" and response.json()["token"]
 
-    token = api_client.post("/api/auth/token/", {"username": "carol", "password": "s3cure-enough-pass"}).json()["token"]
+    token = api_client.post(
+        "/api/auth/token/", {"username": "carol", "password": "s3cure-enough-pass"}
+    ).json()["token"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     me = api_client.get("/api/auth/me/").json()
     assert me["username"] == "carol" and me["settings"] == {"default_region": "", "email_alerts": True}
@@ -67,9 +72,13 @@ def test_it_answers_an_anonymous_write_with_401(api_client: APIClient, no_enqueu
     assert no_enqueue == []
 
 
-def test_it_accepts_a_fetch_with_202_and_enqueues_it_after_commit(alice_client: APIClient, no_enqueue, django_capture_on_commit_callbacks) -> None:  # type: ignore[no-untyped-def]
+def test_it_accepts_a_fetch_with_202_and_enqueues_it_after_commit(
+    alice_client: APIClient, no_enqueue, django_capture_on_commit_callbacks
+) -> None:  # type: ignore[no-untyped-def]
     with django_capture_on_commit_callbacks(execute=True):
-        response = alice_client.post("/api/adspark/fetch/", {"advertiser_ids": TESLA, "region": "US"}, format="json")
+        response = alice_client.post(
+            "/api/adspark/fetch/", {"advertiser_ids": TESLA, "region": "US"}, format="json"
+        )
     assert response.status_code == 202
     body = response.json()
     assert body["status"] == "pending" and body["task_id"]
@@ -79,7 +88,9 @@ def test_it_accepts_a_fetch_with_202_and_enqueues_it_after_commit(alice_client: 
     assert no_enqueue == [{"kwargs": {"fetch_run_id": body["id"]}, "task_id": body["task_id"]}]
 
 
-def test_it_throttles_fetches_per_user_with_429_and_retry_after(alice_client: APIClient, bob, no_enqueue, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_it_throttles_fetches_per_user_with_429_and_retry_after(
+    alice_client: APIClient, bob, no_enqueue, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     # Given a fetch rate of 2 per minute
     monkeypatch.setattr(SlidingWindowThrottle, "THROTTLE_RATES", {"fetch": "2/minute"})
     body = {"advertiser_ids": TESLA, "region": "US"}
@@ -117,7 +128,9 @@ def test_it_throttles_fetches_per_user_with_429_and_retry_after(alice_client: AP
         ({}, "non_field_errors"),
     ],
 )
-def test_it_answers_every_bad_fetch_parameter_with_a_400_naming_the_field(alice_client: APIClient, no_enqueue, payload, field) -> None:  # type: ignore[no-untyped-def]
+def test_it_answers_every_bad_fetch_parameter_with_a_400_naming_the_field(
+    alice_client: APIClient, no_enqueue, payload, field
+) -> None:  # type: ignore[no-untyped-def]
     response = alice_client.post("/api/adspark/fetch/", payload, format="json")
     assert response.status_code == 400, response.content
     assert field in response.json()
@@ -135,14 +148,20 @@ def test_it_shows_only_the_callers_own_fetch_runs(alice_client: APIClient, alice
     listed = alice_client.get("/api/adspark/fetch-runs/").json()
     assert [r["id"] for r in listed["results"]] == [mine.pk]
     assert alice_client.get(f"/api/adspark/fetch-runs/{theirs.pk}/").status_code == 404
-    assert alice_client.get(f"/api/adspark/fetch-runs/{mine.pk}/").json()["progress"] == {"done": 0, "total": 0, "percent": 0.0}
+    assert alice_client.get(f"/api/adspark/fetch-runs/{mine.pk}/").json()["progress"] == {
+        "done": 0,
+        "total": 0,
+        "percent": 0.0,
+    }
 
 
 def test_it_lists_and_filters_creatives(alice_client: APIClient, stored) -> None:  # type: ignore[no-untyped-def]
     everything = alice_client.get("/api/adspark/creatives/?page_size=100").json()
     assert everything["count"] == 46
     first = everything["results"][0]
-    assert {"ad_creative_id", "image_url", "preview_url", "first_shown", "last_shown", "regions"} <= set(first)
+    assert {"ad_creative_id", "image_url", "preview_url", "first_shown", "last_shown", "regions"} <= set(
+        first
+    )
     assert first["last_shown"].endswith("Z")
 
     def count(query: str) -> int:
@@ -184,7 +203,9 @@ def test_it_lists_advertisers_with_counts_and_their_creatives(alice_client: APIC
 
 
 def test_it_reports_a_task_only_to_the_owner_of_its_job(alice_client: APIClient, alice, bob) -> None:  # type: ignore[no-untyped-def]
-    mine = FetchRunFactory(owner=alice, celery_task_id="task-of-alice", progress_total=4, progress_done=1, status="running")
+    mine = FetchRunFactory(
+        owner=alice, celery_task_id="task-of-alice", progress_total=4, progress_done=1, status="running"
+    )
     FetchRunFactory(owner=bob, celery_task_id="task-of-bob")
     body = alice_client.get("/api/tasks/task-of-alice/").json()
     assert body["job_type"] == "fetchrun" and body["job_id"] == mine.pk
@@ -197,5 +218,7 @@ def test_it_publishes_an_openapi_schema_and_swagger_ui(api_client: APIClient) ->
     schema = api_client.get("/api/schema/?format=json")
     assert schema.status_code == 200
     paths = json.loads(schema.content)["paths"]
-    assert {"/api/adspark/fetch/", "/api/adspark/creatives/", "/api/tasks/{task_id}/", "/api/health/"} <= set(paths)
+    assert {"/api/adspark/fetch/", "/api/adspark/creatives/", "/api/tasks/{task_id}/", "/api/health/"} <= set(
+        paths
+    )
     assert api_client.get("/api/docs/").status_code == 200

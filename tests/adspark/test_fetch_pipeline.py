@@ -45,19 +45,31 @@ def test_it_fetches_through_the_queue_into_the_database(alice_client, serpapi, c
     assert task["state"] == "SUCCESS" and task["summary"]["creatives_new"] == 40
 
 
-def test_it_creates_no_duplicates_when_the_same_fetch_is_replayed(alice_client, serpapi, celery_worker) -> None:  # type: ignore[no-untyped-def]
+def test_it_creates_no_duplicates_when_the_same_fetch_is_replayed(
+    alice_client, serpapi, celery_worker
+) -> None:  # type: ignore[no-untyped-def]
     first = _fetch(alice_client, advertiser_ids=TESLA, region="US", num=15)
     wait_for(lambda: _finished(first["id"]), timeout=60)
     second = _fetch(alice_client, advertiser_ids=TESLA, region="US", num=15)
     run = wait_for(lambda: _finished(second["id"]), timeout=60)
-    assert (run.status, run.creatives_seen, run.creatives_new, run.creatives_updated) == ("succeeded", 40, 0, 0)
+    assert (run.status, run.creatives_seen, run.creatives_new, run.creatives_updated) == (
+        "succeeded",
+        40,
+        0,
+        0,
+    )
     assert Creative.objects.count() == 40
 
 
 def test_it_follows_re_paginated_pages_to_the_end(alice_client, serpapi, celery_worker) -> None:  # type: ignore[no-untyped-def]
     job = _fetch(alice_client, advertiser_ids=TESLA, region="2840", num=10, max_pages=10)
     run = wait_for(lambda: _finished(job["id"]), timeout=60)
-    assert (run.status, run.pages_fetched, run.searches_used, run.stop_reason) == ("succeeded", 4, 4, "last_page")
+    assert (run.status, run.pages_fetched, run.searches_used, run.stop_reason) == (
+        "succeeded",
+        4,
+        4,
+        "last_page",
+    )
     assert len(set(run.creative_ids)) == 40
     tokens = [r["params"].get("next_page_token") for r in serpapi.requests]
     assert tokens[0] is None and all(tokens[1:]) and len(set(tokens[1:])) == 3

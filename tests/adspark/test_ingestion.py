@@ -71,7 +71,9 @@ def test_it_inserts_a_page_and_replaying_it_writes_nothing(page_writer: str) -> 
     [("postgresql", ["WITH"]), ("portable", ["SELECT", "INSERT", "INSERT"])],
     indirect=["page_writer"],
 )
-def test_it_writes_a_page_with_a_bounded_number_of_statements(page_writer: str, statements: list[str]) -> None:
+def test_it_writes_a_page_with_a_bounded_number_of_statements(
+    page_writer: str, statements: list[str]
+) -> None:
     items = _items("holloway_list_nike.json")
     with CaptureQueriesContext(connection) as queries:
         creative_upsert_page(items=items, region="2840")
@@ -113,7 +115,10 @@ def test_both_page_upserts_store_the_same_rows(monkeypatch: pytest.MonkeyPatch) 
         Creative.objects.all().delete()
         Advertiser.objects.all().delete()
         monkeypatch.setattr(services, "_page_writer", lambda writer=writer: writer)
-        results = [creative_upsert_page(items=page, region=region, platform=platform) for page, region, platform in pages]
+        results = [
+            creative_upsert_page(items=page, region=region, platform=platform)
+            for page, region, platform in pages
+        ]
         counts.append([(r.seen, r.new, r.updated) for r in results])
         stored.append(_stored())
     # Then they count and store exactly the same
@@ -163,7 +168,9 @@ def test_it_runs_a_multi_page_fetch_and_records_progress(serpapi) -> None:  # ty
     run = fetch_run_create(owner=None, query=query, enqueue=False)
     seen_progress: list[tuple[int, int]] = []
 
-    run = fetch_run_execute(fetch_run_id=run.pk, on_page=lambda r: seen_progress.append((r.progress_done, r.progress_total)))
+    run = fetch_run_execute(
+        fetch_run_id=run.pk, on_page=lambda r: seen_progress.append((r.progress_done, r.progress_total))
+    )
 
     assert run.status == "succeeded" and run.error == ""
     assert (run.pages_fetched, run.searches_used, run.creatives_seen, run.creatives_new) == (3, 3, 40, 40)
@@ -225,7 +232,13 @@ def test_it_fails_the_run_on_a_permanent_error_and_a_finished_run_is_not_run_aga
 
 def test_it_stores_no_results_as_a_successful_empty_run(serpapi) -> None:  # type: ignore[no-untyped-def]
     query = normalize_fetch_params(
-        {"text": "pwonlyias.com", "region": "2356", "start_date": "20260306", "end_date": "20261005", "num": 100}
+        {
+            "text": "pwonlyias.com",
+            "region": "2356",
+            "start_date": "20260306",
+            "end_date": "20261005",
+            "num": 100,
+        }
     )
     run = fetch_run_execute(fetch_run_id=fetch_run_create(owner=None, query=query, enqueue=False).pk)
     assert (run.status, run.creatives_seen, run.stop_reason) == ("succeeded", 0, "no_results")
@@ -242,8 +255,14 @@ def test_it_fetches_and_stores_a_creatives_ad_details(serpapi) -> None:  # type:
     data = json.loads((RESPONSES / "holloway_details_rating_sitelinks.json").read_text())
     params = data["search_parameters"]
     creative_upsert_page(
-        items=[{"ad_creative_id": params["creative_id"], "advertiser_id": params["advertiser_id"],
-                "advertiser": "Under Armour", "format": "text"}],
+        items=[
+            {
+                "ad_creative_id": params["creative_id"],
+                "advertiser_id": params["advertiser_id"],
+                "advertiser": "Under Armour",
+                "format": "text",
+            }
+        ],
         region="2840",
     )
     details = creative_details_fetch(ad_creative_id=params["creative_id"])
@@ -267,7 +286,9 @@ def test_it_stores_every_recorded_item_in_the_model_without_loss(name: str) -> N
     creative_upsert_page(items=data["ad_creatives"], region=region)
     for item in data["ad_creatives"]:
         creative = Creative.objects.select_related("advertiser").get(pk=item["ad_creative_id"])
-        assert creative.advertiser_id == item["advertiser_id"] and creative.advertiser.name == item["advertiser"]
+        assert (
+            creative.advertiser_id == item["advertiser_id"] and creative.advertiser.name == item["advertiser"]
+        )
         assert creative.format == item["format"]
         assert creative.image_url == item.get("image", "") and creative.preview_url == item.get("link", "")
         assert (creative.width, creative.height) == (item.get("width"), item.get("height"))

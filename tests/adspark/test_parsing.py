@@ -12,7 +12,8 @@ from AdSpark.parsing import ParseError, from_unix, from_yyyymmdd, parse_creative
 
 RESPONSES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "serpapi" / "responses"
 LIST_FILES = sorted(
-    p for p in RESPONSES.glob("*.json")
+    p
+    for p in RESPONSES.glob("*.json")
     if json.loads(p.read_text())["search_parameters"]["engine"] == "google_ads_transparency_center"
 )
 DETAIL_FILES = sorted(p for p in RESPONSES.glob("*details*.json"))

@@ -37,7 +37,10 @@ def test_it_normalises_the_seed_call() -> None:
 
 def test_it_accepts_several_ids_as_a_string_or_a_list_and_drops_duplicates() -> None:
     other = "AR16735076323512287233"
-    assert normalize_fetch_params({"advertiser_ids": f"{TESLA}, {other},{TESLA}"}).advertiser_ids == (TESLA, other)
+    assert normalize_fetch_params({"advertiser_ids": f"{TESLA}, {other},{TESLA}"}).advertiser_ids == (
+        TESLA,
+        other,
+    )
     assert normalize_fetch_params({"advertiser_id": [TESLA, other]}).advertiser_ids == (TESLA, other)
 
 
@@ -76,8 +79,17 @@ def test_it_reports_every_problem_at_once() -> None:
 
 def test_it_normalises_dates_platforms_formats_and_political_ads() -> None:
     query = normalize_fetch_params(
-        {"text": "shoes", "region": "2826", "platform": "search", "creative_format": "IMAGE",
-         "start_date": "2025-01-01", "end_date": "20250131", "political_ads": "true", "num": "40", "max_pages": 3}
+        {
+            "text": "shoes",
+            "region": "2826",
+            "platform": "search",
+            "creative_format": "IMAGE",
+            "start_date": "2025-01-01",
+            "end_date": "20250131",
+            "political_ads": "true",
+            "num": "40",
+            "max_pages": 3,
+        }
     )
     assert (query.platform, query.creative_format) == ("SEARCH", "image")
     assert (query.start_date, query.end_date) == ("20250101", "20250131")

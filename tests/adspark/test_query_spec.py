@@ -57,7 +57,9 @@ def test_a_changed_limit_changes_the_serializer(monkeypatch) -> None:
 
 
 def test_the_command_has_one_option_per_query_field() -> None:
-    parser = load_command_class("AdSpark", "ads_fetch_creatives").create_parser("manage.py", "ads_fetch_creatives")
+    parser = load_command_class("AdSpark", "ads_fetch_creatives").create_parser(
+        "manage.py", "ads_fetch_creatives"
+    )
     options = {action.dest: action for action in parser._actions}
     for name in QUERY_FIELDS:
         spec = QUERY_FIELD_SPECS[name]

@@ -58,7 +58,9 @@ def test_it_generates_a_template_variant(
     assert png_size(png) == (1080, 1080) == (variant.image_width, variant.image_height)
     # The worker drew the creative (its text card) and the variant is built on it: its colours
     # are the card's, and the main image's background is the card's dominant colour.
-    assert variant.provider_meta["screenshot_kind"] == "text" and variant.provider_meta["template"] == "pillow"
+    assert (
+        variant.provider_meta["screenshot_kind"] == "text" and variant.provider_meta["template"] == "pillow"
+    )
     corner = Image.open(io.BytesIO(png)).convert("RGB").getpixel((2, 1077))
     assert "#{:02x}{:02x}{:02x}".format(*corner) == variant.provider_meta["palette"]["background"]
     response = alice_client.get(f"{URL}{variant.pk}/image/?size=300x250")

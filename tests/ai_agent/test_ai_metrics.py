@@ -46,7 +46,17 @@ def test_it_counts_successes_and_failures_by_the_providers_error_code(  # type: 
 
     # Then each outcome and each kind of failure is counted once
     assert counted("adspark_ai_generations_total", provider="dify", outcome="succeeded") == ok + 1
-    assert counted("adspark_ai_generations_total", provider="dify", outcome="permanent_error") == permanent + 1
-    assert counted("adspark_ai_generations_total", provider="dify", outcome="transient_error") == transient + 1
-    assert counted("adspark_ai_generation_failures_total", provider="dify", kind="provider_quota_exceeded") == quota + 1
-    assert counted("adspark_ai_generation_failures_total", provider="dify", kind="too_many_requests") == limited + 1
+    assert (
+        counted("adspark_ai_generations_total", provider="dify", outcome="permanent_error") == permanent + 1
+    )
+    assert (
+        counted("adspark_ai_generations_total", provider="dify", outcome="transient_error") == transient + 1
+    )
+    assert (
+        counted("adspark_ai_generation_failures_total", provider="dify", kind="provider_quota_exceeded")
+        == quota + 1
+    )
+    assert (
+        counted("adspark_ai_generation_failures_total", provider="dify", kind="too_many_requests")
+        == limited + 1
+    )

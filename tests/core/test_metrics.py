@@ -155,11 +155,16 @@ def test_it_counts_fetch_runs_and_spent_searches_when_a_fetch_runs(  # type: ign
     used = value(before, "adspark_serpapi_budget_used")
     # When alice fetches Tesla's creatives through the queue (4 pages of 10)
     response = alice_client.post(
-        "/api/adspark/fetch/", {"advertiser_ids": TESLA, "region": "2840", "num": 10, "max_pages": 10}, format="json"
+        "/api/adspark/fetch/",
+        {"advertiser_ids": TESLA, "region": "2840", "num": 10, "max_pages": 10},
+        format="json",
     )
     assert response.status_code == 202
     wait_for(
-        lambda: value(scrape_web(client), "adspark_jobs", job="AdSpark.FetchRun", status="succeeded") == succeeded + 1,
+        lambda: (
+            value(scrape_web(client), "adspark_jobs", job="AdSpark.FetchRun", status="succeeded")
+            == succeeded + 1
+        ),
         timeout=60,
         message="the fetch run to show as succeeded",
     )
@@ -196,9 +201,14 @@ def test_it_refuses_scrapes_without_the_configured_login_and_is_off_in_productio
     with override_settings(METRICS_BASIC_AUTH=LOGIN, METRICS_TOKEN="tok-123"):
         anonymous = client.get("/metrics", HTTP_HOST="localhost")
         assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"].startswith("Basic")
-        assert client.get("/metrics", HTTP_HOST="localhost", HTTP_AUTHORIZATION="Bearer nope").status_code == 401
+        assert (
+            client.get("/metrics", HTTP_HOST="localhost", HTTP_AUTHORIZATION="Bearer nope").status_code == 401
+        )
         assert client.get("/metrics", HTTP_HOST="localhost", HTTP_AUTHORIZATION="Basic !!").status_code == 401
-        assert client.get("/metrics", HTTP_HOST="localhost", HTTP_AUTHORIZATION="Bearer tok-123").status_code == 200
+        assert (
+            client.get("/metrics", HTTP_HOST="localhost", HTTP_AUTHORIZATION="Bearer tok-123").status_code
+            == 200
+        )
         assert client.get("/metrics", HTTP_HOST="localhost", HTTP_AUTHORIZATION=BASIC).status_code == 200
     with override_settings(METRICS_BASIC_AUTH="", METRICS_TOKEN="", DEBUG=False):
         assert client.get("/metrics", HTTP_HOST="localhost").status_code == 404
@@ -235,8 +245,20 @@ def test_it_sums_gunicorn_workers_in_multiprocess_mode(tmp_path: Path, serpapi_s
     port = free_port()
     env = worker_env(serpapi_server.url, PROMETHEUS_MULTIPROC_DIR=str(directory), METRICS_BASIC_AUTH=LOGIN)
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "backend.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
-        cwd=BACKEND_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "backend.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
+        cwd=BACKEND_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(lambda: _answers(port), timeout=60, message="gunicorn to answer")
@@ -257,7 +279,8 @@ def _health_requests(port: int) -> float:
     status, text = http_get(f"http://127.0.0.1:{port}/metrics", BASIC)
     assert status == 200
     return sum(
-        v for (name, labels), v in samples(text).items()
+        v
+        for (name, labels), v in samples(text).items()
         if name == "django_http_responses_total_by_status_view_method_total" and ("view", "health") in labels
     )
 

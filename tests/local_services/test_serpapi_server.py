@@ -114,9 +114,7 @@ def test_it_serves_the_recorded_empty_result_as_is(client):
 
 def test_it_answers_an_unknown_query_with_200_and_the_no_results_error(server, client):
     # When nobody recorded the advertiser asked for
-    results = client.search(
-        engine=LIST_ENGINE, advertiser_id="AR00000000000000000000", region="2840"
-    )
+    results = client.search(engine=LIST_ENGINE, advertiser_id="AR00000000000000000000", region="2840")
 
     # Then the answer is SerpApi's "no results" shape, not an HTTP error
     assert results["error"] == NO_RESULTS[LIST_ENGINE]
@@ -126,9 +124,7 @@ def test_it_answers_an_unknown_query_with_200_and_the_no_results_error(server, c
     assert server.requests[-1]["status"] == 200
 
 
-@pytest.mark.parametrize(
-    "name", ["holloway_details_typical_text", "holloway_details_rating_sitelinks"]
-)
+@pytest.mark.parametrize("name", ["holloway_details_typical_text", "holloway_details_rating_sitelinks"])
 def test_it_serves_the_ad_details_recordings(client, name):
     # Given an ad details recording
     details = recorded(name)
@@ -148,9 +144,7 @@ def test_it_serves_the_ad_details_no_results_recording_and_invents_one_for_unkno
 
     # When that creative and an unrecorded one are looked up
     served = client.search(dict(noresults["search_parameters"]))
-    unknown = client.search(
-        engine=DETAILS_ENGINE, advertiser_id="AR1", creative_id="CR1", region="2840"
-    )
+    unknown = client.search(engine=DETAILS_ENGINE, advertiser_id="AR1", creative_id="CR1", region="2840")
 
     # Then both are HTTP 200 with the details engine's "no results" error
     assert served["error"] == unknown["error"] == NO_RESULTS[DETAILS_ENGINE]
@@ -246,9 +240,7 @@ def test_it_issues_tokens_that_need_and_survive_url_encoding(server, client):
     assert careless.json() == {"error": INVALID_TOKEN}
 
 
-@pytest.mark.parametrize(
-    "token", ["garbled", "CgoAP7znDsg3LQfvEhDXLLhjDLoJPUPAmEYAAAAAGgj8+I+I88gQVw=="]
-)
+@pytest.mark.parametrize("token", ["garbled", "CgoAP7znDsg3LQfvEhDXLLhjDLoJPUPAmEYAAAAAGgj8+I+I88gQVw=="])
 def test_it_rejects_unknown_next_page_tokens(client, token):
     # When a token this server never issued (here, one from a real recording) is passed
     with pytest.raises(serpapi.HTTPError) as error:
@@ -466,9 +458,7 @@ def test_it_is_controlled_over_http(server, client, tmp_path):
     fault = requests.post(f"{server.url}/_control/faults", json={"status": 429}, timeout=5)
     with pytest.raises(serpapi.HTTPError):
         client.search(tesla())
-    swapped = requests.post(
-        f"{server.url}/_control/responses", json={"dir": str(tmp_path)}, timeout=5
-    )
+    swapped = requests.post(f"{server.url}/_control/responses", json={"dir": str(tmp_path)}, timeout=5)
     results = client.search(tesla())
     log = requests.get(f"{server.url}/_control/requests", timeout=5).json()
     reset = requests.post(f"{server.url}/_control/reset", timeout=5)

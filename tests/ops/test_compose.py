@@ -33,7 +33,9 @@ MONITORING = {"prometheus", "grafana"}
 def resolved(tmp_path: Path, name: str) -> dict:
     """``docker-compose -f NAME config`` in a copy of the project whose .env is .env.example."""
     if shutil.which("docker-compose") is None:
-        pytest.fail("docker-compose is not installed: run `make setup` (as root) or apt-get install docker-compose")
+        pytest.fail(
+            "docker-compose is not installed: run `make setup` (as root) or apt-get install docker-compose"
+        )
     project = tmp_path / "project"
     project.mkdir(exist_ok=True)
     shutil.copy(REPO_DIR / name, project / name)
@@ -89,7 +91,10 @@ def test_it_sizes_each_worker_as_the_design_table_says(production, service):
 
 def test_it_puts_chromium_only_in_the_ai_generation_image(production):
     assert production["celery-worker-ai-generation"]["build"]["target"] == "ai"
-    assert production["celery-worker-ai-generation"]["environment"]["CHROMIUM_PATH"] == "/usr/lib/chromium/chromium-headless-shell"
+    assert (
+        production["celery-worker-ai-generation"]["environment"]["CHROMIUM_PATH"]
+        == "/usr/lib/chromium/chromium-headless-shell"
+    )
     others = [
         name for name in production if "build" in production[name] and name != "celery-worker-ai-generation"
     ]

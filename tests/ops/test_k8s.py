@@ -27,7 +27,12 @@ from tests.conftest import REPO_DIR
 K8S = REPO_DIR / "deploy" / "k8s"
 KUBERNETES_VERSION = "1.37.0"
 # queue -> (concurrency, memory limit): docs/architecture.md "Queues and workers".
-WORKER_TABLE = {"default": (2, "512Mi"), "data_fetch": (2, "1Gi"), "ai_generation": (1, "2Gi"), "maintenance": (1, "512Mi")}
+WORKER_TABLE = {
+    "default": (2, "512Mi"),
+    "data_fetch": (2, "1Gi"),
+    "ai_generation": (1, "2Gi"),
+    "maintenance": (1, "512Mi"),
+}
 # The overlay's autoscaling bounds (deploy/k8s/overlays/production/scaling.yaml).
 SCALING = {"default": (1, 4), "data_fetch": (1, 6), "ai_generation": (1, 3), "maintenance": (1, 2)}
 
@@ -79,7 +84,15 @@ def test_it_renders_objects_that_kubernetes_and_keda_accept(path: str) -> None:
             assert not keda_errors(obj), (obj["metadata"]["name"], keda_errors(obj))
         else:
             kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
-    assert {"Deployment", "Service", "PodDisruptionBudget", "Job", "ConfigMap", "ScaledObject", "TriggerAuthentication"} <= set(kinds)
+    assert {
+        "Deployment",
+        "Service",
+        "PodDisruptionBudget",
+        "Job",
+        "ConfigMap",
+        "ScaledObject",
+        "TriggerAuthentication",
+    } <= set(kinds)
     print(f"{path}: {len(objects)} objects valid ({', '.join(kinds)})")
 
 
@@ -96,7 +109,9 @@ def test_it_rejects_what_the_vendored_schemas_forbid(production) -> None:  # typ
 
 
 @pytest.mark.parametrize("queue", QUEUES)
-def test_it_runs_one_worker_deployment_per_queue_sized_and_stopped_as_the_tables_say(production, queue) -> None:  # type: ignore[no-untyped-def]
+def test_it_runs_one_worker_deployment_per_queue_sized_and_stopped_as_the_tables_say(
+    production, queue
+) -> None:  # type: ignore[no-untyped-def]
     concurrency, memory = WORKER_TABLE[queue]
     deployment = by_kind(production, "Deployment")[worker_name(queue)]
     pod = deployment["spec"]["template"]["spec"]
@@ -139,12 +154,16 @@ def test_it_runs_exactly_one_beat_the_web_with_health_probes_and_flower_behind_a
     deployments = by_kind(production, "Deployment")
     beat = deployments["adspark-beat"]
     assert beat["spec"]["replicas"] == 1 and beat["spec"]["strategy"]["type"] == "Recreate"
-    assert "adspark-beat" not in {s["spec"]["scaleTargetRef"]["name"] for s in by_kind(production, "ScaledObject").values()}
+    assert "adspark-beat" not in {
+        s["spec"]["scaleTargetRef"]["name"] for s in by_kind(production, "ScaledObject").values()
+    }
     (web,) = deployments["adspark-web"]["spec"]["template"]["spec"]["containers"]
     for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
         assert web[probe]["httpGet"]["path"] == "/api/health/"
     assert web["args"][:2] == ["gunicorn", "backend.wsgi:application"] and "gunicorn.conf.py" in web["args"]
-    assert by_kind(production, "Service")["adspark-web"]["spec"]["selector"] == {"app.kubernetes.io/name": "adspark-web"}
+    assert by_kind(production, "Service")["adspark-web"]["spec"]["selector"] == {
+        "app.kubernetes.io/name": "adspark-web"
+    }
     (flower,) = deployments["adspark-flower"]["spec"]["template"]["spec"]["containers"]
     auth = {item["name"]: item for item in flower["env"]}["FLOWER_BASIC_AUTH"]
     assert auth["valueFrom"]["secretKeyRef"] == {"name": "adspark", "key": "FLOWER_BASIC_AUTH"}
@@ -152,7 +171,17 @@ def test_it_runs_exactly_one_beat_the_web_with_health_probes_and_flower_behind_a
 
 
 def test_it_takes_secrets_only_from_the_secret(production) -> None:  # type: ignore[no-untyped-def]
-    secretish = ("KEY", "PASSWORD", "SECRET", "TOKEN", "AUTH", "DATABASE_URL", "BROKER_URL", "RESULT_BACKEND", "REDIS_URL")
+    secretish = (
+        "KEY",
+        "PASSWORD",
+        "SECRET",
+        "TOKEN",
+        "AUTH",
+        "DATABASE_URL",
+        "BROKER_URL",
+        "RESULT_BACKEND",
+        "REDIS_URL",
+    )
     assert not by_kind(production, "Secret"), "the Secret is made outside Git"
     for name, config in by_kind(production, "ConfigMap").items():
         assert not [key for key in config["data"] if any(word in key for word in secretish)], name
@@ -160,7 +189,9 @@ def test_it_takes_secrets_only_from_the_secret(production) -> None:  # type: ign
         for container in deployment["spec"]["template"]["spec"]["containers"]:
             for item in container.get("env", []):
                 if any(word in item["name"] for word in secretish):
-                    assert "value" not in item and item["valueFrom"]["secretKeyRef"]["name"] == "adspark", item
+                    assert "value" not in item and item["valueFrom"]["secretKeyRef"]["name"] == "adspark", (
+                        item
+                    )
             refs = [ref.get("secretRef", {}).get("name") for ref in container.get("envFrom", [])]
             assert set(refs) <= {"adspark", None}
 
@@ -170,5 +201,7 @@ def test_it_uses_the_worker_command_of_the_compose_file(production) -> None:  # 
     compose = yaml.safe_load((REPO_DIR / "docker-compose.yml").read_text())["services"]
     for queue in QUEUES:
         service = compose["celery-worker-" + queue.replace("_", "-")]
-        (container,) = by_kind(production, "Deployment")[worker_name(queue)]["spec"]["template"]["spec"]["containers"]
+        (container,) = by_kind(production, "Deployment")[worker_name(queue)]["spec"]["template"]["spec"][
+            "containers"
+        ]
         assert shlex.split(service["command"]) == container["args"]

@@ -25,8 +25,26 @@ DASHBOARD = REPO_DIR / "deploy" / "grafana" / "dashboards" / "adspark.json"
 PROMETHEUS = REPO_DIR / "deploy" / "prometheus"
 # PromQL words that are not metric names.
 PROMQL = {
-    "sum", "max", "min", "by", "rate", "histogram_quantile", "count", "vector", "or", "and", "le", "absent",
-    "humanize", "humanizeDuration", "without", "on", "bool", "avg", "increase", "e",
+    "sum",
+    "max",
+    "min",
+    "by",
+    "rate",
+    "histogram_quantile",
+    "count",
+    "vector",
+    "or",
+    "and",
+    "le",
+    "absent",
+    "humanize",
+    "humanizeDuration",
+    "without",
+    "on",
+    "bool",
+    "avg",
+    "increase",
+    "e",
 }
 
 
@@ -73,8 +91,12 @@ def test_it_has_a_row_per_queue_with_depth_consumers_throughput_p95_and_failures
         panels = rows[f"Queue {queue}"]
         exprs = " ".join(t["expr"] for p in panels for t in p["targets"])
         assert f'queue="{queue}"' in exprs
-        for metric in ("adspark_queue_depth", "adspark_queue_consumers", "adspark_celery_tasks_total",
-                       "adspark_celery_task_runtime_seconds_bucket"):
+        for metric in (
+            "adspark_queue_depth",
+            "adspark_queue_consumers",
+            "adspark_celery_tasks_total",
+            "adspark_celery_task_runtime_seconds_bucket",
+        ):
             assert metric in exprs, (queue, metric)
         assert "histogram_quantile(0.95" in exprs and 'state=~"failure' in exprs
     assert "adspark_serpapi_budget_remaining" in json.dumps(rows["SerpApi spend"])
@@ -90,7 +112,9 @@ def test_it_queries_only_metrics_that_exist(dashboard, exposed) -> None:  # type
     exprs += [rule["expr"] for group in rules["groups"] for rule in group["rules"]]
     unknown = {name for expr in exprs for name in metric_names(expr)} - exposed
     assert not unknown, unknown
-    print(f"{len(exprs)} queries over {len({n for e in exprs for n in metric_names(e)})} metrics, all exposed")
+    print(
+        f"{len(exprs)} queries over {len({n for e in exprs for n in metric_names(e)})} metrics, all exposed"
+    )
 
 
 def test_it_scrapes_the_web_and_every_worker_replica_with_the_metrics_login() -> None:
@@ -98,7 +122,10 @@ def test_it_scrapes_the_web_and_every_worker_replica_with_the_metrics_login() ->
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs["adspark-web"]["static_configs"][0]["targets"] == ["backend:8000"]
     workers = jobs["adspark-workers"]["dns_sd_configs"][0]
-    assert set(workers["names"]) == {f"celery-worker-{q.replace('_', '-')}" for q in QUEUES} and workers["port"] == 9808
+    assert (
+        set(workers["names"]) == {f"celery-worker-{q.replace('_', '-')}" for q in QUEUES}
+        and workers["port"] == 9808
+    )
     for job in jobs.values():
         assert job["metrics_path"] == "/metrics"
         assert set(job["basic_auth"]) == {"username_file", "password_file"}  # no password inline
@@ -114,8 +141,16 @@ def test_it_provisions_prometheus_and_grafana_in_the_monitoring_profile(tmp_path
     assert all(str(port).startswith("127.0.0.1:") for port in prometheus["ports"])
     mounts = " ".join(str(v) for v in grafana["volumes"])
     assert "deploy/grafana/provisioning" in mounts and "deploy/grafana/dashboards" in mounts
-    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"] and grafana["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
-    for name in ("celery-worker-default", "celery-worker-data-fetch", "celery-worker-ai-generation", "celery-worker-maintenance"):
+    assert (
+        grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"]
+        and grafana["environment"]["GF_AUTH_ANONYMOUS_ENABLED"] == "false"
+    )
+    for name in (
+        "celery-worker-default",
+        "celery-worker-data-fetch",
+        "celery-worker-ai-generation",
+        "celery-worker-maintenance",
+    ):
         env = services[name]["environment"]
         assert env["CELERY_METRICS_PORT"] == "9808" and env["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/prometheus"
         assert "/tmp/prometheus" in services[name]["tmpfs"]
@@ -123,7 +158,9 @@ def test_it_provisions_prometheus_and_grafana_in_the_monitoring_profile(tmp_path
     assert "-c gunicorn.conf.py" in services["backend"]["command"]
     provider = yaml.safe_load((REPO_DIR / "deploy/grafana/provisioning/dashboards/adspark.yml").read_text())
     assert provider["providers"][0]["options"]["path"] == "/var/lib/grafana/dashboards"
-    datasource = yaml.safe_load((REPO_DIR / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text())
+    datasource = yaml.safe_load(
+        (REPO_DIR / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text()
+    )
     uid = datasource["datasources"][0]["uid"]
     dashboard = json.loads(DASHBOARD.read_text())
     assert {p["datasource"]["uid"] for p in dashboard["panels"] if "datasource" in p} == {uid}

@@ -77,7 +77,9 @@ def test_it_issues_tokens_that_expire(settings) -> None:  # type: ignore[no-unty
     answer = _sign_in(client, user.username, PASSWORD, _client_ip()).json()
     expiry = dt.datetime.fromisoformat(answer["expiry"])
     # then the token says when it ends: ADSPARK_TOKEN_TTL_HOURS (7 days by default) from now
-    assert abs((expiry - timezone.now()) - dt.timedelta(hours=settings.TOKEN_TTL_HOURS)) < dt.timedelta(minutes=1)
+    assert abs((expiry - timezone.now()) - dt.timedelta(hours=settings.TOKEN_TTL_HOURS)) < dt.timedelta(
+        minutes=1
+    )
     client.credentials(HTTP_AUTHORIZATION=f"Token {answer['token']}")
     assert client.get("/api/auth/me/").status_code == 200
     # and when that time has passed, the same token is refused with 401 and removed
@@ -117,7 +119,9 @@ def test_it_stores_only_a_digest_of_the_token() -> None:
 @pytest.mark.django_db
 def test_registration_returns_an_expiring_token_too() -> None:
     response = APIClient().post(
-        "/api/auth/register/", {"username": _unique("hank"), "password": "s3cure-enough-pass"}, REMOTE_ADDR=_client_ip()
+        "/api/auth/register/",
+        {"username": _unique("hank"), "password": "s3cure-enough-pass"},
+        REMOTE_ADDR=_client_ip(),
     )
     assert response.status_code == 201
     assert response.json()["token"] and response.json()["expiry"]

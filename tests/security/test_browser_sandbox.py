@@ -44,7 +44,9 @@ def browser_processes(browser_pid: int) -> list[dict[str, object]]:
         except OSError:
             namespace = "?"
         info[pid] = {
-            "uid": int(fields["Uid"].split()[1]), "type": kind, "no_sandbox": b"--no-sandbox" in cmdline,
+            "uid": int(fields["Uid"].split()[1]),
+            "type": kind,
+            "no_sandbox": b"--no-sandbox" in cmdline,
             "userns": namespace,
         }
     found, todo = [], [browser_pid]
@@ -68,7 +70,11 @@ def browser_pid_with_home(home: Path) -> int:
                 continue
             if marker in environ:
                 ours.add(int(entry))
-    tops = [pid for pid in ours if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) not in ours]
+    tops = [
+        pid
+        for pid in ours
+        if int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) not in ours
+    ]
     assert len(tops) == 1, (ours, tops)
     return tops[0]
 
@@ -87,7 +93,7 @@ def as_nobody(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     wrapper.write_text(
         "#!/bin/sh\n"
         'for arg in "$@"; do case "$arg" in --user-data-dir=*) chown -R 65534:65534 "${arg#--user-data-dir=}";; esac; done\n'
-        f'exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups --inh-caps=-all env HOME={home} '
+        f"exec setpriv --reuid={NOBODY} --regid={NOBODY} --clear-groups --inh-caps=-all env HOME={home} "
         f'{SYSTEM_HEADLESS_SHELL} "$@"\n'
     )
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IXUSR)
@@ -96,7 +102,10 @@ def as_nobody(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 
 def test_an_unprivileged_browser_renders_with_its_sandbox(as_nobody: tuple[str, Path]) -> None:
-    if chromium_sandbox_blocker() not in (None, "the worker runs as root, and Chromium's sandbox refuses root"):
+    if chromium_sandbox_blocker() not in (
+        None,
+        "the worker runs as root, and Chromium's sandbox refuses root",
+    ):
         pytest.skip(f"no sandbox possible on this machine: {chromium_sandbox_blocker()}")
     wrapper, home = as_nobody
     service = ScreenshotService(executable_path=wrapper, sandbox="true", timeout=20)
@@ -129,7 +138,10 @@ def test_as_root_it_falls_back_without_the_sandbox_and_says_why(caplog: pytest.L
         finally:
             service.close()
     assert shot.width == 600 and service.sandboxed is False
-    assert any("WITHOUT its sandbox" in record.getMessage() and "root" in record.getMessage() for record in caplog.records)
+    assert any(
+        "WITHOUT its sandbox" in record.getMessage() and "root" in record.getMessage()
+        for record in caplog.records
+    )
 
 
 def test_a_required_sandbox_that_cannot_run_is_an_error() -> None:

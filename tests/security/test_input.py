@@ -77,7 +77,9 @@ def test_it_accepts_ordinary_nesting(alice_client: APIClient) -> None:
 
 
 @pytest.mark.parametrize("field,path", [("text", "/api/adspark/fetch/"), ("prompt", "/api/ai/variants/")])
-def test_it_answers_json_413_for_a_body_over_the_upload_limit(alice_client: APIClient, field: str, path: str) -> None:
+def test_it_answers_json_413_for_a_body_over_the_upload_limit(
+    alice_client: APIClient, field: str, path: str
+) -> None:
     body = {field: "x" * (5 * 1024 * 1024), "advertiser_ids": TESLA}
     response = alice_client.post(path, body, format="json")
     assert response.status_code == 413
@@ -116,7 +118,9 @@ NON_ASCII_IDS = [
 
 
 @pytest.mark.parametrize("advertiser_id", NON_ASCII_IDS)
-def test_it_refuses_advertiser_ids_that_are_not_ascii_digits_for_a_fetch(alice_client: APIClient, advertiser_id: str) -> None:
+def test_it_refuses_advertiser_ids_that_are_not_ascii_digits_for_a_fetch(
+    alice_client: APIClient, advertiser_id: str
+) -> None:
     response = alice_client.post("/api/adspark/fetch/", {"advertiser_ids": advertiser_id}, format="json")
     assert response.status_code == 400 and "advertiser_ids" in response.json()
     assert FetchRun.objects.count() == 0
@@ -148,7 +152,9 @@ def test_it_refuses_non_ascii_digits_in_numbers_and_dates(alice_client: APIClien
         ("\u2066tesla\u2069", "bidirectional control character (U+2066)"),
     ],
 )
-def test_it_refuses_control_and_bidi_characters_in_text(alice_client: APIClient, text: str, message: str) -> None:
+def test_it_refuses_control_and_bidi_characters_in_text(
+    alice_client: APIClient, text: str, message: str
+) -> None:
     fetch = alice_client.post("/api/adspark/fetch/", {"text": text}, format="json")
     watch = alice_client.post("/api/adspark/watches/", {"name": "w", "text": text}, format="json")
     for response in (fetch, watch):
@@ -177,9 +183,13 @@ def test_it_refuses_a_number_where_text_is_expected(alice_client: APIClient) -> 
         ("Summer\x07 sale", "control character (U+0007)"),
     ],
 )
-def test_it_refuses_unusable_prompts_with_a_field_error(alice_client: APIClient, prompt: object, message: str) -> None:
+def test_it_refuses_unusable_prompts_with_a_field_error(
+    alice_client: APIClient, prompt: object, message: str
+) -> None:
     creative = CreativeFactory()
-    response = alice_client.post("/api/ai/variants/", {"creative": creative.ad_creative_id, "prompt": prompt}, format="json")
+    response = alice_client.post(
+        "/api/ai/variants/", {"creative": creative.ad_creative_id, "prompt": prompt}, format="json"
+    )
     assert response.status_code == 400, response.content
     assert message in " ".join(response.json()["prompt"])
 
@@ -187,7 +197,9 @@ def test_it_refuses_unusable_prompts_with_a_field_error(alice_client: APIClient,
 def test_it_keeps_line_breaks_in_a_prompt(alice_client: APIClient) -> None:
     creative = CreativeFactory()
     response = alice_client.post(
-        "/api/ai/variants/", {"creative": creative.ad_creative_id, "prompt": "Line one\nLine two"}, format="json"
+        "/api/ai/variants/",
+        {"creative": creative.ad_creative_id, "prompt": "Line one\nLine two"},
+        format="json",
     )
     assert response.status_code == 202, response.content
 
@@ -211,7 +223,9 @@ def test_it_does_not_echo_a_huge_value_back(alice_client: APIClient, settings: o
 
 
 def test_it_does_not_echo_a_huge_creative_id_back(alice_client: APIClient) -> None:
-    response = alice_client.post("/api/ai/variants/", {"creative": "CR" + "1" * 30, "prompt": "Summer sale"}, format="json")
+    response = alice_client.post(
+        "/api/ai/variants/", {"creative": "CR" + "1" * 30, "prompt": "Summer sale"}, format="json"
+    )
     assert response.status_code == 400 and len(response.content) < 300
 
 

@@ -38,7 +38,12 @@ def production_env(**overrides: str) -> dict[str, str]:
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=BACKEND_DIR, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "manage.py", *args],
+        cwd=BACKEND_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -52,7 +57,13 @@ def test_production_serves_https_only_behind_the_proxy() -> None:
     result = manage("shell", "-c", PRINT_SETTINGS, env=production_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "True", "31536000", "True", "('HTTP_X_FORWARDED_PROTO',", "'https')", "True", "True"
+        "True",
+        "31536000",
+        "True",
+        "('HTTP_X_FORWARDED_PROTO',",
+        "'https')",
+        "True",
+        "True",
     ]
 
 
@@ -96,7 +107,9 @@ def test_the_env_example_placeholders_are_all_caught() -> None:
         for line in lines
         if "=" in line and not line.startswith("#") and PLACEHOLDER_MARK in line.split("=", 1)[1]
     }
-    assert {"DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "FLOWER_BASIC_AUTH"} <= set(placeholders)
+    assert {"DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "REDIS_PASSWORD", "FLOWER_BASIC_AUTH"} <= set(
+        placeholders
+    )
     result = manage("check", env=production_env(**placeholders))
     assert result.returncode != 0
     for name in placeholders:

@@ -36,7 +36,9 @@ def test_it_registers_and_signs_in_while_redis_is_down(api_client: APIClient) ->
         {"username": "carol", "email": "carol@example.com", "password": "correct-horse-battery"},
         format="json",
     )
-    token = api_client.post("/api/auth/token/", {"username": "carol", "password": "correct-horse-battery"}, format="json")
+    token = api_client.post(
+        "/api/auth/token/", {"username": "carol", "password": "correct-horse-battery"}, format="json"
+    )
     # Then both work, and the token reads her data
     assert registered.status_code == 201, registered.content
     assert token.status_code == 200, token.content

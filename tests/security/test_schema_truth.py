@@ -98,7 +98,9 @@ def test_the_schema_says_a_watch_may_have_no_run_and_a_run_no_stop_reason_yet(
     # Then what the API answers is what the schema allows
     assert watch["last_run"] is None and components["Watch"]["properties"]["last_run"]["nullable"] is True
     assert run["stop_reason"] == ""
-    choices = [ref["$ref"].rsplit("/", 1)[1] for ref in components["FetchRun"]["properties"]["stop_reason"]["oneOf"]]
+    choices = [
+        ref["$ref"].rsplit("/", 1)[1] for ref in components["FetchRun"]["properties"]["stop_reason"]["oneOf"]
+    ]
     assert "" in components[choices[1]]["enum"] and "" not in components[choices[0]]["enum"]
     assert run["task_id"] is None and components["FetchRun"]["properties"]["task_id"]["nullable"] is True
 

@@ -172,9 +172,15 @@ def test_it_keeps_the_serpapi_key_out_of_worker_logs_errors_results_and_events( 
         assert response.status_code == 202, response.content
         run_id = response.json()["id"]
         run = wait_for(
-            lambda: FetchRun.objects.filter(pk=run_id, status="failed").first(), timeout=90, message="the run to fail"
+            lambda: FetchRun.objects.filter(pk=run_id, status="failed").first(),
+            timeout=90,
+            message="the run to fail",
         )
-        wait_for(lambda: any(e.get("type") == "task-failed" for e in recorder.events), timeout=10, message="task-failed")
+        wait_for(
+            lambda: any(e.get("type") == "task-failed" for e in recorder.events),
+            timeout=10,
+            message="task-failed",
+        )
     # Then the run's error says what happened, with the key masked
     assert "502" in run.error and "api_key=[redacted]" in run.error and secret not in run.error
     assert run.retries >= 1

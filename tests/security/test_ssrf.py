@@ -51,13 +51,17 @@ def test_it_refuses_every_non_global_address_even_with_loopback_allowed(url: str
         check_url(url, allow_loopback=True, allow_private=False)
 
 
-@pytest.mark.parametrize("url", ["http://[2002:7f00:1::]/", "http://[64:ff9b::7f00:1]/", "http://[::ffff:127.0.0.1]/"])
+@pytest.mark.parametrize(
+    "url", ["http://[2002:7f00:1::]/", "http://[64:ff9b::7f00:1]/", "http://[::ffff:127.0.0.1]/"]
+)
 def test_loopback_wrapped_in_ipv6_is_loopback(url: str) -> None:
     with pytest.raises(UnsafeURLError, match="Loopback"):
         check_url(url, allow_loopback=False)
 
 
-@pytest.mark.parametrize("url", ["http://100.100.100.200/", "http://[2002:a9fe:a9fe::]/", "http://169.254.169.254/"])
+@pytest.mark.parametrize(
+    "url", ["http://100.100.100.200/", "http://[2002:a9fe:a9fe::]/", "http://169.254.169.254/"]
+)
 def test_metadata_addresses_stay_refused_when_private_ranges_are_allowed(url: str) -> None:
     with pytest.raises(UnsafeURLError):
         check_url(url, allow_loopback=True, allow_private=True)
@@ -69,7 +73,9 @@ def test_it_accepts_global_addresses(url: str) -> None:
 
 
 def test_it_finds_ipv4_addresses_inside_ipv6_ones() -> None:
-    assert embedded_ipv4(ipaddress.ip_address("2002:a9fe:a9fe::")) == [ipaddress.ip_address("169.254.169.254")]
+    assert embedded_ipv4(ipaddress.ip_address("2002:a9fe:a9fe::")) == [
+        ipaddress.ip_address("169.254.169.254")
+    ]
     assert embedded_ipv4(ipaddress.ip_address("64:ff9b::a00:1")) == [ipaddress.ip_address("10.0.0.1")]
     assert embedded_ipv4(ipaddress.ip_address("2606:4700:4700::1111")) == []
 
@@ -186,16 +192,25 @@ def test_a_pinned_request_connects_to_the_checked_address_and_keeps_the_host_nam
     dns = RebindingDNS("hooks.rebind.test", first="127.0.0.1", then="169.254.169.254")
     monkeypatch.setattr(socket, "getaddrinfo", dns)
     # when a request is sent there
-    response = pinned_request("POST", f"http://hooks.rebind.test:{receiver.port}/hook", content=b"{}",
-                              allow_loopback=True, timeout=5)
+    response = pinned_request(
+        "POST",
+        f"http://hooks.rebind.test:{receiver.port}/hook",
+        content=b"{}",
+        allow_loopback=True,
+        timeout=5,
+    )
     # then it reached the checked address, the name was looked up once, and Host is the name
     assert response.status_code == 200 and response.content == b"ok"
     assert dns.lookups == 1
     assert receiver.requests == [("POST", "/hook", f"hooks.rebind.test:{receiver.port}")]
 
 
-def test_a_pinned_request_to_a_refused_address_sends_nothing(receiver: Receiver, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(socket, "getaddrinfo", RebindingDNS("evil.rebind.test", first="169.254.169.254", then="127.0.0.1"))
+def test_a_pinned_request_to_a_refused_address_sends_nothing(
+    receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        socket, "getaddrinfo", RebindingDNS("evil.rebind.test", first="169.254.169.254", then="127.0.0.1")
+    )
     with pytest.raises(UnsafeURLError):
         pinned_request("GET", f"http://evil.rebind.test:{receiver.port}/", allow_loopback=True)
     assert receiver.requests == []
@@ -208,8 +223,12 @@ def test_a_webhook_delivery_goes_to_the_address_that_was_checked(
     # given a watch whose webhook host answers the receiver's address once, then a private one
     settings.URL_ALLOW_LOOPBACK = True
     watch = Watch.objects.create(
-        owner=UserFactory(username="alice"), name="w", text="tesla", next_run_at="2026-01-01T00:00:00Z",
-        webhook_url=f"http://hooks.rebind.test:{receiver.port}/adspark", webhook_secret="s" * 32,
+        owner=UserFactory(username="alice"),
+        name="w",
+        text="tesla",
+        next_run_at="2026-01-01T00:00:00Z",
+        webhook_url=f"http://hooks.rebind.test:{receiver.port}/adspark",
+        webhook_secret="s" * 32,
     )
     run = WatchRun.objects.create(watch=watch, status="succeeded")
     delivery = WebhookDelivery.objects.create(watch_run=run, url=watch.webhook_url)
@@ -264,6 +283,11 @@ def test_the_browser_loads_sub_requests_from_the_checked_address_only(
 def test_page_sub_requests_to_refused_addresses_are_blocked(
     browser: ScreenshotService, tmp_path: Path
 ) -> None:
-    html = '<img src="http://100.100.100.200/latest/meta-data/x.png"><img src="http://[2002:a9fe:a9fe::]/y.png">'
+    html = (
+        '<img src="http://100.100.100.200/latest/meta-data/x.png"><img src="http://[2002:a9fe:a9fe::]/y.png">'
+    )
     shot = browser.render_html(html, width=50, height=50, allow_network=True)
-    assert set(shot.blocked) == {"http://100.100.100.200/latest/meta-data/x.png", "http://[2002:a9fe:a9fe::]/y.png"}
+    assert set(shot.blocked) == {
+        "http://100.100.100.200/latest/meta-data/x.png",
+        "http://[2002:a9fe:a9fe::]/y.png",
+    }

@@ -146,7 +146,11 @@ def test_the_status_url_finds_the_watch_run_for_its_owner_only(make_watch, alice
     mine = client_of(alice).get(status_url)
 
     assert mine.status_code == 200
-    assert (mine.data["id"], mine.data["watch"], mine.data["status"]) == (response.data["id"], watch.pk, "pending")
+    assert (mine.data["id"], mine.data["watch"], mine.data["status"]) == (
+        response.data["id"],
+        watch.pk,
+        "pending",
+    )
     assert mine.data["status_url"] == status_url
     assert client_of(bob).get(status_url).status_code == 404
     assert client_of(UserFactory(username="dave", is_staff=True)).get(status_url).status_code == 404

@@ -158,7 +158,9 @@ def download_image(url: str, *, timeout: float, headers: dict[str, str] | None =
     except UnsafeURLError as exc:
         raise ProviderPermanentError(f"Refused to download the image: {exc}", code="unsafe_url") from exc
     except ResponseTooLarge as exc:
-        raise ProviderPermanentError(f"The image is larger than {limit} bytes.", code="image_too_large") from exc
+        raise ProviderPermanentError(
+            f"The image is larger than {limit} bytes.", code="image_too_large"
+        ) from exc
     except httpx.TimeoutException as exc:
         raise ProviderTransientError(f"Image download timed out: {exc}", code="timeout") from exc
     except httpx.TransportError as exc:

@@ -334,4 +334,6 @@ def _sse_events(response: httpx.Response) -> Iterator[dict[str, Any]]:
                 event.setdefault("event", sse.event)
                 yield event
     except SSEError as exc:
-        raise ProviderResponseError(f"Dify's stream is not Server-Sent Events: {exc}", code="malformed_response") from exc
+        raise ProviderResponseError(
+            f"Dify's stream is not Server-Sent Events: {exc}", code="malformed_response"
+        ) from exc

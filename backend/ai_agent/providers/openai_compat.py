@@ -84,7 +84,9 @@ class OpenAICompatProvider:
         try:
             return call()
         except openai.APITimeoutError as exc:
-            raise ProviderTransientError(f"The OpenAI-compatible API timed out: {exc}", code="timeout") from exc
+            raise ProviderTransientError(
+                f"The OpenAI-compatible API timed out: {exc}", code="timeout"
+            ) from exc
         except openai.APIConnectionError as exc:
             raise ProviderTransientError(
                 f"The OpenAI-compatible API could not be reached: {exc}", code="connection"
@@ -171,7 +173,9 @@ class OpenAICompatProvider:
         try:
             message = completion.choices[0].message.content
         except (AttributeError, IndexError, TypeError) as exc:
-            raise ProviderResponseError("The chat completion has no message.", code="malformed_response") from exc
+            raise ProviderResponseError(
+                "The chat completion has no message.", code="malformed_response"
+            ) from exc
         usage = getattr(completion, "usage", None)
         return {
             "completion_id": str(getattr(completion, "id", "") or ""),
@@ -184,7 +188,9 @@ class OpenAICompatProvider:
         size: Any = settings.OPENAI_IMAGE_SIZE  # any size the server accepts, not only OpenAI's
         answer = self._call(
             "images/generations",
-            lambda: client.images.generate(model=settings.OPENAI_IMAGE_MODEL, prompt=prompt[:4000], n=1, size=size),
+            lambda: client.images.generate(
+                model=settings.OPENAI_IMAGE_MODEL, prompt=prompt[:4000], n=1, size=size
+            ),
         )
         try:
             item = answer.data[0]

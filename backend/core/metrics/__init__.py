@@ -45,7 +45,9 @@ class ClusterCollector(Collector):
         self.readers: dict[str, ClusterReader] = {}
 
     def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily("adspark_collector_up", "1 if the collector could read its source", labels=["collector"])
+        up = GaugeMetricFamily(
+            "adspark_collector_up", "1 if the collector could read its source", labels=["collector"]
+        )
         for name, read in self.readers.items():
             try:
                 families = read()

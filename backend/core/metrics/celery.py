@@ -37,7 +37,9 @@ from . import SENT_AT_HEADER
 from .exposition import child_exited, metrics_server_start, multiprocess_dir, multiprocess_dir_reset
 
 TASKS_TOTAL = Counter(
-    "adspark_celery_tasks", "Celery tasks finished, by task, queue and final state", ["task", "queue", "state"]
+    "adspark_celery_tasks",
+    "Celery tasks finished, by task, queue and final state",
+    ["task", "queue", "state"],
 )
 TASK_RUNTIME = Histogram(
     "adspark_celery_task_runtime_seconds",
@@ -77,7 +79,9 @@ def _task_started(task_id: str | None = None, task: Any = None, **kwargs: Any) -
 
 
 @task_postrun.connect
-def _task_finished(task_id: str | None = None, task: Any = None, state: str | None = None, **kwargs: Any) -> None:
+def _task_finished(
+    task_id: str | None = None, task: Any = None, state: str | None = None, **kwargs: Any
+) -> None:
     if task_id is None or task is None:
         return
     started = _started.pop(task_id, None)

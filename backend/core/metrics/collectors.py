@@ -45,10 +45,16 @@ def queue_metrics() -> list[GaugeMetricFamily]:
         raise ConnectionError("broker unreachable")
     ages = queue_oldest_ages()
     consumers = queue_consumers_cached()
-    depth = GaugeMetricFamily("adspark_queue_depth", "Messages waiting in the queue (all priorities)", labels=["queue"])
-    workers = GaugeMetricFamily("adspark_queue_consumers", "Worker nodes consuming the queue", labels=["queue"])
+    depth = GaugeMetricFamily(
+        "adspark_queue_depth", "Messages waiting in the queue (all priorities)", labels=["queue"]
+    )
+    workers = GaugeMetricFamily(
+        "adspark_queue_consumers", "Worker nodes consuming the queue", labels=["queue"]
+    )
     age = GaugeMetricFamily(
-        "adspark_queue_oldest_message_age_seconds", "Seconds the oldest waiting message has waited", labels=["queue"]
+        "adspark_queue_oldest_message_age_seconds",
+        "Seconds the oldest waiting message has waited",
+        labels=["queue"],
     )
     for queue in QUEUES:
         depth.add_metric([queue], depths[queue] or 0)
@@ -62,7 +68,11 @@ def job_metrics() -> list[GaugeMetricFamily]:
     from ..jobs import job_models, jobs_stuck
 
     rows = GaugeMetricFamily("adspark_jobs", "Job rows by status", labels=["job", "status"])
-    stuck = GaugeMetricFamily("adspark_jobs_stuck", "Rows running with an expired lease (the worker holding them stopped)", labels=["job"])
+    stuck = GaugeMetricFamily(
+        "adspark_jobs_stuck",
+        "Rows running with an expired lease (the worker holding them stopped)",
+        labels=["job"],
+    )
     for model in job_models():
         label = model._meta.label
         counts = dict(model._default_manager.values_list("status").annotate(n=Count("pk")).order_by())
@@ -83,7 +93,9 @@ def beat_metrics() -> list[GaugeMetricFamily]:
         "adspark_beat_last_heartbeat_timestamp_seconds", "Unix time beat sent the last heartbeat tick"
     )
     last.add_metric([], beat["sent_at"])
-    age = GaugeMetricFamily("adspark_beat_heartbeat_age_seconds", "Seconds since beat sent the last heartbeat tick")
+    age = GaugeMetricFamily(
+        "adspark_beat_heartbeat_age_seconds", "Seconds since beat sent the last heartbeat tick"
+    )
     age.add_metric([], round(max(0.0, time.time() - beat["sent_at"]), 3))
     return [last, age]
 

@@ -88,7 +88,10 @@ def metrics_wsgi_app(*, cluster: bool = False) -> WSGIApp:
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"metrics are off: set METRICS_TOKEN or METRICS_BASIC_AUTH\n"]
         if access is MetricsAccess.UNAUTHORIZED:
-            start_response("401 Unauthorized", [("Content-Type", "text/plain"), ("WWW-Authenticate", 'Basic realm="metrics"')])
+            start_response(
+                "401 Unauthorized",
+                [("Content-Type", "text/plain"), ("WWW-Authenticate", 'Basic realm="metrics"')],
+            )
             return [b"unauthorized\n"]
         start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
         return [render_metrics(cluster=cluster)]
@@ -107,7 +110,9 @@ def metrics_server_start(*, port: int, addr: str = "0.0.0.0") -> ThreadingWSGISe
     Raises:
         OSError: the port is taken.
     """
-    server = make_server(addr, port, metrics_wsgi_app(cluster=False), ThreadingWSGIServer, handler_class=_QuietHandler)
+    server = make_server(
+        addr, port, metrics_wsgi_app(cluster=False), ThreadingWSGIServer, handler_class=_QuietHandler
+    )
     threading.Thread(target=server.serve_forever, name="metrics-server", daemon=True).start()
     logger.info("metrics on http://%s:%s/metrics", addr, server.server_port)
     return server

@@ -40,7 +40,9 @@ class Command(FriendlyCommand):
                 # ints stay strings here: normalize_fetch_params checks them and their bounds
                 parser.add_argument(flag, metavar="N" if spec.kind == "int" else None, help=spec.help)
         parser.add_argument("--dry-run", action="store_true", help="Fetch and parse, write nothing.")
-        parser.add_argument("--enqueue", action="store_true", help="Enqueue on data_fetch instead of running here.")
+        parser.add_argument(
+            "--enqueue", action="store_true", help="Enqueue on data_fetch instead of running here."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         console = Console(file=cast(TextIO, self.stdout), highlight=False)
@@ -76,7 +78,9 @@ class Command(FriendlyCommand):
 
             def on_page(current: FetchRun) -> None:
                 progress.update(
-                    bar, completed=current.pages_fetched, total=current.progress_total,
+                    bar,
+                    completed=current.pages_fetched,
+                    total=current.progress_total,
                     description=f"Fetching ({current.creatives_seen} creatives)",
                 )
 
@@ -92,8 +96,13 @@ class Command(FriendlyCommand):
     @staticmethod
     def _progress(console: Console) -> Progress:
         return Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("pages"),
-            TimeElapsedColumn(), console=console, transient=False,
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("pages"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
         )
 
     def _dry_run(self, console: Console, query: Any) -> None:
