@@ -38,9 +38,12 @@ def _take_over_after_restart(sender: Any = None, **kwargs: Any) -> None:
     hostname = str(getattr(sender, "hostname", "") or "")
     try:
         released = leases_release_of_worker(hostname) if hostname else 0
-        from .tasks import repair_stuck_runs_task
+        if released:
+            # Only a restart that left jobs behind needs a repair now; every other start would
+            # put a message on `maintenance` that nobody asked for (beat's repair covers the rest).
+            from .tasks import repair_stuck_runs_task
 
-        repair_stuck_runs_task.delay()
+            repair_stuck_runs_task.delay()
     except Exception as exc:  # the database or broker is not up yet: beat's repair will do it
         logger.warning("worker %s: no take-over at start: %s", hostname, exc)
         return
