@@ -41,7 +41,15 @@ test: setup  ## ruff lint + format check, mypy, import layers, migrations check,
 	cd backend && DJANGO_DEBUG=true ../$(BIN)/python manage.py makemigrations --check --dry-run
 	cd frontend && npm ci --no-audit --no-fund && npm run lint && npm run typecheck && npm test && npm run check:api && npm run build
 	$(MAKE) --no-print-directory validate-deploy
+# Two sessions: the suites that start and kill their own workers (tests/ops, the recovery tests)
+# must not share the broker with the session-scoped worker of the other suites, which would take
+# their tasks. PYTEST_ARGS runs one session with those arguments instead.
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(BIN)/python -m pytest --ignore=tests/ops --ignore=tests/security/test_recovery.py
+	$(BIN)/python -m pytest tests/ops tests/security/test_recovery.py
+else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
 
 # Offline: kubectl's built-in kustomize renders, kubernetes-validate checks the core kinds with the
 # schemas it bundles. The test suite (tests/ops/test_k8s.py, test_monitoring.py, test_compose.py)

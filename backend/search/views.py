@@ -78,6 +78,11 @@ class SearchView(generics.GenericAPIView):
         responses={200: SearchResponseSerializer, 400: OpenApiResponse(description="Field errors")},
     )
     def get(self, request: Request) -> Response:
+        # PostgreSQL text cannot hold NUL: refuse it in any parameter (q and filters are stored
+        # in the search history) instead of answering 500.
+        nul = sorted(name for name, value in request.query_params.items() if "\x00" in value)
+        if nul:
+            raise serializers.ValidationError({name: ["Must not contain NUL characters."] for name in nul})
         q = " ".join(request.query_params.get("q", "").split())
         if not selectors.search_terms(q):
             raise serializers.ValidationError(
