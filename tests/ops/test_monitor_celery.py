@@ -11,11 +11,14 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
+import redis
+from django.conf import settings
 from django.utils import timezone
 
 import monitor_celery
 from AdSpark.models import FetchRun
 from backend.celery import QUEUES
+from core.heartbeat import HEARTBEAT_KEY
 from core.tasks import probe_task
 from tests.conftest import REPO_DIR
 from tests.ops.ops_support import PYTHON, run_monitor_cli
@@ -49,7 +52,8 @@ def _check(env: dict[str, str], *extra: str) -> tuple[int, dict]:
 
 
 def test_it_reports_healthy_when_every_queue_has_a_worker_that_answers_its_probe(start_worker, ops_env):
-    # given one worker consuming all four queues
+    # given one worker consuming all four queues, and no heartbeat left by an earlier test's beat
+    redis.Redis.from_url(settings.REDIS_URL).delete(HEARTBEAT_KEY)
     start_worker(name="ops-all")
 
     # when
