@@ -10,6 +10,7 @@ from rest_framework import serializers
 from core.serializers import StatusURLField
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
+from . import explain, selectors
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
 from .queries import QUERY_FIELD_SPECS, QUERY_FIELDS, FetchParamsError, normalize_fetch_params
 
@@ -141,21 +142,58 @@ class FetchRequestSerializer(QueryFieldsMixin, serializers.Serializer):
         return attrs
 
 
+class FetchRunListSerializer(serializers.ListSerializer):
+    """A page of fetch runs: the advertiser names of all of them are read in one query."""
+
+    def to_representation(self, data: Any) -> list[Any]:
+        runs = list(data.all() if hasattr(data, "all") else data)
+        ids = {advertiser_id for run in runs for advertiser_id in run.params.get("advertiser_ids") or []}
+        self.child._advertiser_names = selectors.advertiser_names(ids)  # type: ignore[union-attr]
+        return [self.child.to_representation(run) for run in runs]  # type: ignore[union-attr]
+
+
 class FetchRunSerializer(serializers.ModelSerializer):
+    """A fetch run: the job (status, progress, counters, ``error`` for engineers) and the same in
+    a marketer's words (``summary``, ``user_message``; see :mod:`AdSpark.explain`)."""
+
     task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
     # "" until the run stops paginating; the schema says so (a model field's blank is not shown).
     stop_reason = serializers.ChoiceField(choices=StopReason.choices, allow_blank=True, read_only=True)
     status_url = StatusURLField(view_name="fetchrun-detail")
     progress = serializers.SerializerMethodField()
+    advertiser_names = serializers.SerializerMethodField(
+        help_text="The advertisers asked for, in order: each one's stored name, else its id."
+    )
+    region_name = serializers.SerializerMethodField(help_text="The region's name, or null for all regions.")
+    summary = serializers.SerializerMethodField(
+        help_text="One human line, e.g. “Tesla, Inc. · United States · images · 3 pages · 40 creatives”."
+    )
+    user_message = serializers.SerializerMethodField(
+        help_text="A failure, retry, cancel or empty result explained for marketers (never SerpApi's "
+        "own text); empty when there is nothing to explain."
+    )
+    retry_at = serializers.SerializerMethodField(
+        help_text="When the retry of a transient SerpApi error is due, while the run waits for it; else null."
+    )
+    progress_percent = serializers.SerializerMethodField(
+        help_text="Pages done in percent; null while the number of pages is unknown; 100 only on success."
+    )
 
     class Meta:
         model = FetchRun
+        list_serializer_class = FetchRunListSerializer
         fields = [
             "id",
             "status",
             "task_id",
             "status_url",
             "params",
+            "advertiser_names",
+            "region_name",
+            "summary",
+            "user_message",
+            "retry_at",
+            "progress_percent",
             "progress",
             "pages_fetched",
             "creatives_seen",
@@ -184,3 +222,31 @@ class FetchRunSerializer(serializers.ModelSerializer):
     )
     def get_progress(self, obj: FetchRun) -> dict[str, Any]:
         return {"done": obj.progress_done, "total": obj.progress_total, "percent": obj.progress_percent}
+
+    def _names(self, obj: FetchRun) -> dict[str, str]:
+        names = getattr(self, "_advertiser_names", None)
+        if names is None:  # a single run (not a page of them): its own query
+            names = selectors.advertiser_names(obj.params.get("advertiser_ids") or [])
+            self._advertiser_names = names
+        return names
+
+    def get_advertiser_names(self, obj: FetchRun) -> list[str]:
+        return explain.run_advertiser_names(obj, self._names(obj))
+
+    def get_region_name(self, obj: FetchRun) -> str | None:
+        return explain.run_region_name(obj)
+
+    def get_summary(self, obj: FetchRun) -> str:
+        return explain.fetch_run_summary(obj, self._names(obj))
+
+    def get_user_message(self, obj: FetchRun) -> str:
+        return explain.fetch_run_user_message(obj, self._names(obj))
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_retry_at(self, obj: FetchRun) -> Any:
+        value = explain.fetch_run_retry_at(obj)
+        return serializers.DateTimeField().to_representation(value) if value is not None else None
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_progress_percent(self, obj: FetchRun) -> float | None:
+        return explain.fetch_run_progress_percent(obj)

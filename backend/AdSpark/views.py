@@ -5,16 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.serializers import DetailSerializer
+
 from . import selectors
 from .filters import AdvertiserFilter, CreativeFilter
 from .models import Creative, FetchRun
 from .ratelimit import SlidingWindowThrottle
+from .regions import region_list
 from .serializers import (
     AdvertiserSerializer,
     CreativeDetailSerializer,
@@ -22,7 +25,7 @@ from .serializers import (
     FetchRequestSerializer,
     FetchRunSerializer,
 )
-from .services import fetch_run_create
+from .services import fetch_run_cancel, fetch_run_create
 
 
 class FetchView(APIView):
@@ -50,18 +53,58 @@ class FetchView(APIView):
 
 
 class FetchRunViewSet(viewsets.ReadOnlyModelViewSet):
-    """The caller's fetch runs (another user's run is a 404)."""
+    """The caller's fetch runs (another user's run is a 404); ``POST {id}/cancel/`` stops one."""
 
     serializer_class = FetchRunSerializer
     lookup_value_regex = r"[0-9]+"
     queryset = FetchRun.objects.none()  # the model, for the schema; rows: get_queryset()
     filterset_fields = ["status"]
     ordering_fields = ["created_at", "finished_at"]
+    not_found_message = "This fetch run does not exist or is not yours."
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no signed-in user
             return FetchRun.objects.none()
         return selectors.fetch_run_list(user=self.request.user)
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: FetchRunSerializer,
+            404: OpenApiResponse(description="Not yours, or no such run"),
+            409: OpenApiResponse(response=DetailSerializer, description="The run had already ended"),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel a pending, running or retry-waiting run → 200 with the run (``cancelled``).
+
+        A run that is fetching stops before its next page; one waiting for a retry never makes
+        it. ``409 {"detail"}`` when the run had already ended.
+        """
+        run = self.get_object()
+        if not fetch_run_cancel(fetch_run_id=run.pk):
+            run.refresh_from_db()
+            return Response(
+                {"detail": f"This fetch run has already ended ({run.get_status_display().lower()})."},
+                status=status.HTTP_409_CONFLICT,
+            )
+        run.refresh_from_db()
+        return Response(FetchRunSerializer(run, context={"request": request}).data)
+
+
+class RegionSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="SerpApi's numeric geo code, e.g. 2840.")
+    name = serializers.CharField(help_text="English name, e.g. United States.")
+    letters = serializers.CharField(help_text="ISO 3166-1 alpha-2 letters (e.g. US), or empty.")
+
+
+class RegionListView(APIView):
+    """``GET /api/adspark/regions/``: every region SerpApi knows (239), sorted by name."""
+
+    @extend_schema(responses=RegionSerializer(many=True))
+    def get(self, request: Request) -> Response:
+        return Response(region_list())
 
 
 class CreativeViewSet(viewsets.ReadOnlyModelViewSet):
