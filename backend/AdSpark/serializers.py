@@ -4,15 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 
 from core.serializers import StatusURLField
-from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
+from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField, echo
 
-from . import explain, selectors
+from . import explain, exports, selectors
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
-from .queries import QUERY_FIELD_SPECS, QUERY_FIELDS, FetchParamsError, normalize_fetch_params
+from .queries import (
+    CREATIVE_ID_RE,
+    QUERY_FIELD_SPECS,
+    QUERY_FIELDS,
+    FetchParamsError,
+    normalize_fetch_params,
+)
+from .timeline import DEFAULT_WEEKS, MAX_WEEKS
 
 
 def query_serializer_field(name: str, **options: Any) -> serializers.Field:
@@ -250,3 +257,108 @@ class FetchRunSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.FloatField(allow_null=True))
     def get_progress_percent(self, obj: FetchRun) -> float | None:
         return explain.fetch_run_progress_percent(obj)
+
+
+# --- export ---------------------------------------------------------------------------------
+
+EXPORT_FORMAT_PARAMETER = OpenApiParameter(
+    "export_format",
+    str,
+    enum=list(exports.EXPORT_FORMATS),
+    description="csv (default) or json. (``format`` is DRF's own parameter, hence the name.)",
+)
+EXPORT_IDS_PARAMETER = OpenApiParameter(
+    "ids", str, description="Only these creatives: comma-separated ad_creative_id values (CR…), at most 1000."
+)
+# Creatives an export may name one by one (``ids``): a selection of several gallery pages.
+MAX_EXPORT_IDS = 1000
+
+
+class ExportQuerySerializer(serializers.Serializer):
+    """The export's own query parameters (the list's filters are read by its filter set)."""
+
+    export_format = serializers.ChoiceField(
+        choices=list(exports.EXPORT_FORMATS),
+        default="csv",
+        error_messages={"invalid_choice": "Choose csv or json."},
+    )
+    ids = serializers.CharField(required=False, allow_blank=True, max_length=MAX_EXPORT_IDS * 23)
+
+    def validate_ids(self, value: str) -> list[str]:
+        ids = [part.strip() for part in value.split(",") if part.strip()]
+        wrong = [part for part in ids if not CREATIVE_ID_RE.fullmatch(part)]
+        if wrong:
+            raise serializers.ValidationError(
+                f"{echo(wrong[0])} is not a creative ID (CR followed by 20 digits)."
+            )
+        if len(ids) > MAX_EXPORT_IDS:
+            raise serializers.ValidationError(f"At most {MAX_EXPORT_IDS} creative IDs.")
+        return ids
+
+
+class CreativeExportRowSerializer(serializers.Serializer):
+    """One element of a JSON export (the CSV has the same columns, lists ``"; "``-joined)."""
+
+    ad_creative_id = serializers.CharField()
+    advertiser_id = serializers.CharField()
+    advertiser_name = serializers.CharField()
+    format = serializers.CharField()
+    first_shown = serializers.DateTimeField(allow_null=True)
+    last_shown = serializers.DateTimeField(allow_null=True)
+    total_days_shown = serializers.IntegerField(allow_null=True)
+    regions = serializers.ListField(child=serializers.CharField(), help_text="Region names.")
+    platforms = serializers.ListField(child=serializers.CharField())
+    target_domain = serializers.CharField()
+    details_link = serializers.CharField()
+    image_url = serializers.CharField()
+    archived_image_url = serializers.URLField(allow_null=True)
+    archived_thumbnail_url = serializers.URLField(allow_null=True)
+
+
+# --- timeline -------------------------------------------------------------------------------
+
+
+class TimelineQuerySerializer(serializers.Serializer):
+    weeks = ASCIIIntegerField(
+        required=False,
+        default=DEFAULT_WEEKS,
+        min_value=1,
+        max_value=MAX_WEEKS,
+        help_text=f"Weeks to show, 1-{MAX_WEEKS} (default {DEFAULT_WEEKS}), ending with the advertiser's newest week.",
+        error_messages={
+            "min_value": f"Choose from 1 to {MAX_WEEKS} weeks.",
+            "max_value": f"Choose from 1 to {MAX_WEEKS} weeks.",
+            "invalid": f"Choose from 1 to {MAX_WEEKS} weeks.",
+        },
+    )
+
+
+class FormatCountsSerializer(serializers.Serializer):
+    text = serializers.IntegerField()
+    image = serializers.IntegerField()
+    video = serializers.IntegerField()
+
+
+class TimelineWeekSerializer(serializers.Serializer):
+    week_start = serializers.DateField(help_text="The Monday the week starts on.")
+    first_shown = FormatCountsSerializer(help_text="Creatives first shown that week, by format.")
+    active = FormatCountsSerializer(help_text="Creatives shown at some time that week, by format.")
+
+
+class TimelineChangesSerializer(serializers.Serializer):
+    since = serializers.DateField(help_text="7 days before the advertiser's newest date.")
+    new = CreativeSerializer(many=True, help_text="First shown since then (at most 50, newest first).")
+    stopped = CreativeSerializer(
+        many=True, help_text="Last shown in the 7 days before `since` and not since (at most 50)."
+    )
+    new_count = serializers.IntegerField()
+    stopped_count = serializers.IntegerField()
+
+
+class TimelineSerializer(serializers.Serializer):
+    """``GET /advertisers/{advertiser_id}/timeline/`` (see :mod:`AdSpark.timeline`)."""
+
+    advertiser_id = serializers.CharField()
+    name = serializers.CharField()
+    weeks = TimelineWeekSerializer(many=True)
+    changes = TimelineChangesSerializer()

@@ -4,28 +4,38 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.serializers import DetailSerializer
 
-from . import selectors
+from . import exports, selectors
 from .filters import AdvertiserFilter, CreativeFilter
 from .models import Creative, FetchRun
 from .ratelimit import SlidingWindowThrottle
 from .regions import region_list
 from .serializers import (
+    EXPORT_FORMAT_PARAMETER,
+    EXPORT_IDS_PARAMETER,
     AdvertiserSerializer,
     CreativeDetailSerializer,
+    CreativeExportRowSerializer,
     CreativeSerializer,
+    ExportQuerySerializer,
     FetchRequestSerializer,
     FetchRunSerializer,
+    TimelineQuerySerializer,
+    TimelineSerializer,
 )
 from .services import fetch_run_cancel, fetch_run_create
+from .timeline import advertiser_timeline
 
 
 class FetchView(APIView):
@@ -108,13 +118,48 @@ class RegionListView(APIView):
 
 
 class CreativeViewSet(viewsets.ReadOnlyModelViewSet):
-    """Creatives: filters (see CreativeFilter), ``search`` over advertiser name and domain, ordering."""
+    """Creatives: filters (see CreativeFilter), ``search`` over advertiser name and domain, ordering;
+    ``GET export/`` streams every matching creative as CSV or JSON."""
 
     lookup_field = "ad_creative_id"
     filterset_class = CreativeFilter
     search_fields = ["advertiser__name", "target_domain", "ad_creative_id"]
     ordering_fields = ["last_shown", "first_shown", "total_days_shown", "updated_at", "created_at"]
     ordering = ["-last_shown", "ad_creative_id"]
+    not_found_message = "This creative is not stored."
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        # The export answers CSV or JSON by its export_format parameter, whatever Accept says.
+        return super().perform_content_negotiation(request, force=force or self.action == "export")
+
+    @extend_schema(
+        operation_id="adspark_creatives_export",
+        filters=True,
+        parameters=[EXPORT_FORMAT_PARAMETER, EXPORT_IDS_PARAMETER],
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/json"): CreativeExportRowSerializer(many=True),
+            400: OpenApiResponse(description="Field errors"),
+        },
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request: Request) -> StreamingHttpResponse:
+        """Every creative matching the list's filters, search and ordering (all pages), as a
+        download; ``ids`` narrows it to chosen creatives (a selection in the gallery)."""
+        params = ExportQuerySerializer(data=request.query_params)
+        errors: dict[str, Any] = {} if params.is_valid() else dict(params.errors)
+        try:  # the list's filters, search and ordering; their errors come in the same answer
+            queryset = self.filter_queryset(self.get_queryset())
+        except ValidationError as exc:
+            errors.update(exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail})
+        if errors:
+            raise ValidationError(errors)
+        if params.validated_data.get("ids"):
+            queryset = queryset.filter(ad_creative_id__in=params.validated_data["ids"])
+        rows = exports.creative_rows(queryset, absolute=request.build_absolute_uri)
+        return exports.export_response(
+            rows, export_format=params.validated_data["export_format"], filename_stem="adspark-creatives"
+        )
 
     def get_queryset(self) -> Any:
         if self.action == "retrieve":
@@ -126,7 +171,8 @@ class CreativeViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class AdvertiserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Advertisers with creative counts; ``/{advertiser_id}/creatives/`` lists theirs."""
+    """Advertisers with creative counts; ``/{advertiser_id}/creatives/`` lists theirs and
+    ``/{advertiser_id}/timeline/`` charts them per week."""
 
     lookup_field = "advertiser_id"
     serializer_class = AdvertiserSerializer
@@ -134,6 +180,7 @@ class AdvertiserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     search_fields = ["name", "advertiser_id"]
     ordering_fields = ["name", "first_seen", "last_seen", "creative_count"]
     ordering = ["name"]
+    not_found_message = "This advertiser is not stored; fetch its creatives first."
 
     def get_queryset(self) -> Any:
         return selectors.advertiser_list()
@@ -148,3 +195,18 @@ class AdvertiserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         page = self.paginate_queryset(queryset)
         serializer = CreativeSerializer(page, many=True, context={"request": request})
         return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        parameters=[TimelineQuerySerializer],
+        responses={200: TimelineSerializer, 400: OpenApiResponse(description="Field errors")},
+        filters=False,
+    )
+    @action(detail=True, methods=["get"])
+    def timeline(self, request: Request, advertiser_id: str | None = None) -> Response:
+        """Creatives first shown and active per week by format, and what changed last week
+        (see :func:`AdSpark.timeline.advertiser_timeline`)."""
+        advertiser = self.get_object()
+        params = TimelineQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = advertiser_timeline(advertiser=advertiser, weeks=params.validated_data["weeks"])
+        return Response(TimelineSerializer(data, context={"request": request}).data)
