@@ -47,7 +47,7 @@ class WatchRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-INTERVAL_ERRORS = {
+INTERVAL_ERRORS: dict[str, Any] = {
     "min_value": f"The shortest interval is {Watch.MIN_INTERVAL_MINUTES} minutes.",
     "max_value": f"The longest interval is a week ({Watch.MAX_INTERVAL_MINUTES} minutes).",
     "invalid": "Give the interval as a whole number of minutes.",
