@@ -55,9 +55,14 @@ URLBuilder = Callable[[str], str]
 
 
 def _archived_url(creative: Creative, field_name: str, absolute: URLBuilder) -> str | None:
-    """The absolute URL of an archived file of ``creative`` (the creative archive's
-    ``archived_image`` / ``archived_thumbnail`` file fields), or None while there is none."""
-    stored = getattr(creative, field_name, None)
+    """The absolute URL of the creative archive's file ``field_name`` (``image``: the full PNG,
+    ``thumbnail``: the WebP) of ``creative``, or None while it has none.
+
+    The archive row is ``creative.archive`` (joined by :func:`AdSpark.selectors.creative_list`);
+    a creative without one (never captured) has no such attribute.
+    """
+    archive = getattr(creative, "archive", None)
+    stored = getattr(archive, field_name, None) if archive is not None else None
     if not stored:
         return None
     try:
@@ -84,13 +89,14 @@ def creative_row(creative: Creative, *, absolute: URLBuilder) -> dict[str, Any]:
         "target_domain": creative.target_domain,
         "details_link": creative.details_link,
         "image_url": creative.image_url,
-        "archived_image_url": _archived_url(creative, "archived_image", absolute),
-        "archived_thumbnail_url": _archived_url(creative, "archived_thumbnail", absolute),
+        "archived_image_url": _archived_url(creative, "image", absolute),
+        "archived_thumbnail_url": _archived_url(creative, "thumbnail", absolute),
     }
 
 
 def creative_rows(queryset: QuerySet[Creative], *, absolute: URLBuilder) -> Iterator[dict[str, Any]]:
-    """Export rows of every creative of ``queryset``, streamed (advertisers joined here)."""
+    """Export rows of every creative of ``queryset``, streamed (advertisers joined here; build
+    it on :func:`AdSpark.selectors.creative_list` so the archive is joined too)."""
     for creative in queryset.select_related("advertiser").iterator(chunk_size=EXPORT_CHUNK_SIZE):
         yield creative_row(creative, absolute=absolute)
 

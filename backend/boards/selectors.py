@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from AdSpark.exports import EXPORT_CHUNK_SIZE, NOTE_COLUMN, URLBuilder, creative_row
+from AdSpark.models import Creative
+from AdSpark.selectors import creative_list
 
 from .models import Board, BoardItem
 
@@ -15,12 +17,23 @@ from .models import Board, BoardItem
 COVER_THUMBNAILS = 4
 
 
+def _archive_installed() -> bool:
+    """True when creatives have an archive row (``Creative.archive``: the creative archive)."""
+    return hasattr(Creative, "archive")
+
+
 def board_list(*, user: Any) -> QuerySet[Board]:
     """The boards ``user`` owns, newest change first, with ``item_count`` and ``cover_items``
-    (the newest :data:`COVER_THUMBNAILS` items with an image; one extra query for a page)."""
+    (the newest :data:`COVER_THUMBNAILS` items with an image or an archived thumbnail, their
+    creative and its archive joined; one extra query for a page of boards)."""
+    with_picture = Q(creative__image_url__gt="")
+    joins = ["creative"]
+    if _archive_installed():
+        with_picture |= Q(creative__archive__thumbnail__gt="")
+        joins.append("creative__archive")
     covers = (
-        BoardItem.objects.filter(creative__image_url__gt="")
-        .select_related("creative")
+        BoardItem.objects.filter(with_picture)
+        .select_related(*joins)
         .order_by("-added_at", "-id")[:COVER_THUMBNAILS]
     )
     return (
@@ -32,10 +45,12 @@ def board_list(*, user: Any) -> QuerySet[Board]:
 
 
 def board_item_list(*, board: Board) -> QuerySet[BoardItem]:
-    """A board's items, newest first, with their creatives and advertisers joined."""
+    """A board's items, newest first, with their creatives read as the creatives list reads
+    them (:func:`AdSpark.selectors.creative_list`: advertiser and archive joined), in one
+    extra query per page, never one per item."""
     return (
         BoardItem.objects.filter(board=board)
-        .select_related("creative__advertiser")
+        .prefetch_related(Prefetch("creative", queryset=creative_list()))
         .order_by("-added_at", "-id")
     )
 

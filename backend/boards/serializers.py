@@ -24,9 +24,19 @@ def share_url(board: Board) -> str | None:
     return f"{settings.APP_BASE_URL}/shared/{board.share_token}" if board.share_token else None
 
 
+def cover_url(creative: Any, request: Any) -> str:
+    """A creative's picture for a board's cover: its archived thumbnail (absolute URL) when the
+    archive has one, else SerpApi's image URL."""
+    archive = getattr(creative, "archive", None)
+    thumbnail = getattr(archive, "thumbnail", None) if archive is not None else None
+    if thumbnail:
+        return request.build_absolute_uri(thumbnail.url) if request is not None else str(thumbnail.url)
+    return str(creative.image_url)
+
+
 class BoardSerializer(serializers.ModelSerializer):
-    """A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 image URLs of the newest
-    saved creatives), ``share_url`` while shared by link (else null)."""
+    """A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 pictures of the newest
+    saved creatives: archived thumbnails, else image URLs), ``share_url`` while shared by link."""
 
     name = CleanCharField(max_length=200)
     description = CleanCharField(
@@ -64,9 +74,10 @@ class BoardSerializer(serializers.ModelSerializer):
 
     def get_cover_thumbnails(self, obj: Board) -> list[str]:
         items = getattr(obj, "cover_items", None)
-        if items is None:
+        if items is None:  # a board not read through boards.selectors.board_list
             items = list(obj.items.filter(creative__image_url__gt="").select_related("creative")[:4])
-        return [item.creative.image_url for item in items]
+        request = self.context.get("request")
+        return [cover_url(item.creative, request) for item in items]
 
 
 class BoardItemSerializer(serializers.ModelSerializer):

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from AdSpark.exports import COLUMNS, NOTE_COLUMN, export_response
-from AdSpark.models import Creative
+from AdSpark.selectors import creative_list
 from AdSpark.serializers import EXPORT_FORMAT_PARAMETER, ExportQuerySerializer
 
 from . import selectors, services
@@ -106,11 +106,7 @@ class BoardViewSet(viewsets.ModelViewSet):
             return self.get_paginated_response(data)
         body = BoardItemCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        creative = (
-            Creative.objects.select_related("advertiser")
-            .filter(pk=body.validated_data["creative_id"])
-            .first()
-        )
+        creative = creative_list().filter(pk=body.validated_data["creative_id"]).first()
         if creative is None:
             raise serializers.ValidationError({"creative_id": ["This creative is not stored."]})
         item, created = services.board_item_add(

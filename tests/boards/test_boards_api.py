@@ -261,3 +261,20 @@ def test_it_keeps_saved_creatives_from_the_cleanup_of_old_creatives(alice_client
     creatives_cleanup_old(days_old=30)
     assert list(Creative.objects.values_list("pk", flat=True)) == [saved.pk]
     assert not Creative.objects.filter(pk=unsaved.pk).exists()
+
+
+def test_it_lists_board_items_and_boards_without_a_query_per_row(
+    alice_client: APIClient, django_assert_max_num_queries
+) -> None:  # type: ignore[no-untyped-def]
+    boards = [_board(alice_client, f"Board {n}") for n in range(5)]
+    creatives = [c.ad_creative_id for c in CreativeFactory.create_batch(30, format="image")]
+    for board in boards:
+        alice_client.post(
+            f"/api/adspark/boards/{board['id']}/items/bulk/", {"creative_ids": creatives}, format="json"
+        )
+    with django_assert_max_num_queries(5):  # the board (+ its covers), count, items, their creatives
+        items = alice_client.get(f"/api/adspark/boards/{boards[0]['id']}/items/").json()
+    assert items["count"] == 30 and all(item["creative"]["advertiser_name"] for item in items["results"])
+    with django_assert_max_num_queries(3):  # count, boards, their covers
+        listed = alice_client.get("/api/adspark/boards/").json()
+    assert [len(board["cover_thumbnails"]) for board in listed["results"]] == [4] * 5
