@@ -1069,8 +1069,8 @@ export interface components {
         /** @enum {unknown} */
         BlankEnum: "";
         /**
-         * @description A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 image URLs of the newest
-         *     saved creatives), ``share_url`` while shared by link (else null).
+         * @description A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 pictures of the newest
+         *     saved creatives: archived thumbnails, else image URLs), ``share_url`` while shared by link.
          */
         Board: {
             readonly id: number;
@@ -1138,8 +1138,8 @@ export interface components {
             note?: string;
         };
         /**
-         * @description A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 image URLs of the newest
-         *     saved creatives), ``share_url`` while shared by link (else null).
+         * @description A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 pictures of the newest
+         *     saved creatives: archived thumbnails, else image URLs), ``share_url`` while shared by link.
          */
         BoardRequest: {
             name: string;
@@ -1553,8 +1553,8 @@ export interface components {
             note?: string;
         };
         /**
-         * @description A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 image URLs of the newest
-         *     saved creatives), ``share_url`` while shared by link (else null).
+         * @description A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 pictures of the newest
+         *     saved creatives: archived thumbnails, else image URLs), ``share_url`` while shared by link.
          */
         PatchedBoardRequest: {
             name?: string;
