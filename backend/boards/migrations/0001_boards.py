@@ -6,53 +6,83 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('AdSpark', '0006_fetch_run_retry_at'),
+        ("AdSpark", "0006_fetch_run_retry_at"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Board',
+            name="Board",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True, default='')),
-                ('share_token', models.CharField(blank=True, max_length=64, null=True, unique=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='boards', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True, default="")),
+                ("share_token", models.CharField(blank=True, max_length=64, null=True, unique=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="boards",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-updated_at', '-id'],
+                "ordering": ["-updated_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='BoardItem',
+            name="BoardItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('note', models.TextField(blank=True, default='')),
-                ('added_at', models.DateTimeField(auto_now_add=True)),
-                ('board', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='boards.board')),
-                ('creative', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='board_items', to='AdSpark.creative')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("note", models.TextField(blank=True, default="")),
+                ("added_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "board",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="items", to="boards.board"
+                    ),
+                ),
+                (
+                    "creative",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="board_items",
+                        to="AdSpark.creative",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-added_at', '-id'],
+                "ordering": ["-added_at", "-id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='board',
-            constraint=models.UniqueConstraint(fields=('owner', 'name'), name='board_name_once_per_owner'),
+            model_name="board",
+            constraint=models.UniqueConstraint(fields=("owner", "name"), name="board_name_once_per_owner"),
         ),
         migrations.AddIndex(
-            model_name='boarditem',
-            index=models.Index(fields=['board', '-added_at'], name='boards_boar_board_i_6642e0_idx'),
+            model_name="boarditem",
+            index=models.Index(fields=["board", "-added_at"], name="boards_boar_board_i_6642e0_idx"),
         ),
         migrations.AddConstraint(
-            model_name='boarditem',
-            constraint=models.UniqueConstraint(fields=('board', 'creative'), name='board_item_once_per_board'),
+            model_name="boarditem",
+            constraint=models.UniqueConstraint(
+                fields=("board", "creative"), name="board_item_once_per_board"
+            ),
         ),
     ]
