@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import StatusURLField
+from core.serializers import FieldsBuiltOnceMixin, StatusURLField
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
@@ -120,7 +120,7 @@ class CreativeDetailSerializer(CreativeSerializer):
         return CreativeDetailsSerializer(details).data if details is not None else None
 
 
-class FetchRequestSerializer(QueryFieldsMixin, serializers.Serializer):
+class FetchRequestSerializer(FieldsBuiltOnceMixin, QueryFieldsMixin, serializers.Serializer):
     """Body of ``POST /api/adspark/fetch/``; validated by :func:`normalize_fetch_params`."""
 
     query_fields = QUERY_FIELDS
@@ -141,7 +141,9 @@ class FetchRequestSerializer(QueryFieldsMixin, serializers.Serializer):
         return attrs
 
 
-class FetchRunSerializer(serializers.ModelSerializer):
+class FetchRunSerializer(FieldsBuiltOnceMixin, serializers.ModelSerializer):
+    """A fetch run: its status, query (``params``), progress in pages and creative counts."""
+
     task_id = serializers.CharField(source="celery_task_id", read_only=True, allow_null=True)
     # "" until the run stops paginating; the schema says so (a model field's blank is not shown).
     stop_reason = serializers.ChoiceField(choices=StopReason.choices, allow_blank=True, read_only=True)

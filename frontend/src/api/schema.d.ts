@@ -868,6 +868,7 @@ export interface components {
             /** @description Pages to follow at most (default SERPAPI_MAX_PAGES). */
             max_pages?: number;
         };
+        /** @description A fetch run: its status, query (``params``), progress in pages and creative counts. */
         FetchRun: {
             readonly id: number;
             readonly status: components["schemas"]["StatusEnum"];
