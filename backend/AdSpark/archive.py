@@ -40,6 +40,7 @@ from typing import Any
 from urllib.parse import urljoin
 
 import httpx
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -201,20 +202,26 @@ def archive_capture(*, creative_id: str) -> CreativeArchive | None:
         return row
     try:
         capture = capture_creative(creative)
+        if capture is None:
+            _finish(
+                creative_id,
+                status=ArchiveStatus.SKIPPED,
+                error="The creative has no image or preview to capture.",
+            )
+            return CreativeArchive.objects.get(pk=creative_id)
+        return _store(row, capture)
     except ArchiveTransientError as exc:
         _finish(creative_id, status=ArchiveStatus.PENDING, error=str(exc), queued_at=timezone.now())
         raise
     except ArchivePermanentError as exc:
         archive_fail(creative_id=creative_id, error=str(exc))
         raise
-    if capture is None:
-        _finish(
-            creative_id,
-            status=ArchiveStatus.SKIPPED,
-            error="The creative has no image or preview to capture.",
-        )
-        return CreativeArchive.objects.get(pk=creative_id)
-    return _store(row, capture)
+    except SoftTimeLimitExceeded:
+        archive_fail(creative_id=creative_id, error="The capture took longer than its time limit.")
+        raise
+    except Exception as exc:  # storage or database trouble: visible on the row, not stuck running
+        archive_fail(creative_id=creative_id, error=f"Unexpected error: {type(exc).__name__}: {exc}")
+        raise
 
 
 def archive_fail(*, creative_id: str, error: str) -> bool:

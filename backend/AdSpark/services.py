@@ -405,7 +405,8 @@ def creative_upsert_page(
     # savepoint=False: inside a fetch run's page transaction a savepoint is two more round trips.
     with transaction.atomic(savepoint=False):
         written = _page_writer()(page, region=region, platform=platform)
-    result.new_ids = [creative_id for creative_id, inserted in written if inserted]
+    inserted = {creative_id for creative_id, was_inserted in written if was_inserted}
+    result.new_ids = [creative_id for creative_id in page.records if creative_id in inserted]  # page order
     result.new = len(result.new_ids)
     result.updated = len(written) - result.new
     return result

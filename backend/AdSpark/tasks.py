@@ -228,11 +228,9 @@ def archive_creative_task(self: Any, creative_id: str) -> dict[str, Any]:
     creative was deleted). A repeated message for a capture that is not pending does nothing.
     Transient errors (timeouts, connection errors, HTTP 5xx, browser hiccups) are retried with
     backoff up to ``max_retries`` (backend/celery.py), then the capture fails with the last
-    reason; permanent errors (refused URL, HTTP 4xx, not an image) fail it at once, as does the
-    soft time limit.
+    reason; permanent errors (refused URL, HTTP 4xx, not an image) fail it at once, as do the
+    soft time limit and unexpected errors (which are raised).
     """
-    from celery.exceptions import SoftTimeLimitExceeded
-
     from .archive import ArchivePermanentError, ArchiveTransientError, archive_capture, archive_fail
 
     try:
@@ -246,9 +244,6 @@ def archive_creative_task(self: Any, creative_id: str) -> dict[str, Any]:
         raise self.retry(exc=exc) from exc
     except ArchivePermanentError as exc:
         return {"creative_id": creative_id, "status": "failed", "visual_hash": "", "error": str(exc)}
-    except SoftTimeLimitExceeded:
-        archive_fail(creative_id=creative_id, error="The capture took longer than its time limit.")
-        raise
     if row is None:
         return {"creative_id": creative_id, "status": "gone", "visual_hash": "", "error": ""}
     return {
