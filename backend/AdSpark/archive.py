@@ -297,7 +297,7 @@ def download_image(url: str) -> bytes:
                 "GET",
                 url,
                 headers={
-                    "Accept": "image/avif,image/webp,image/png,image/*;q=0.8",
+                    "Accept": "image/webp,image/png,image/jpeg,image/gif;q=0.9,*/*;q=0.5",
                     "User-Agent": "AdSpark archive",
                 },
                 timeout=settings.ARCHIVE_TIMEOUT,

@@ -95,13 +95,14 @@ TASKS: dict[str, dict[str, Any]] = {
     # One capture = an image download (ARCHIVE_TIMEOUT 20 s) or a preview rendering
     # (SCREENSHOT_TIMEOUT 20 s) plus encoding: 90 s soft fails the capture with the reason,
     # 120 s hard kills the child (AdSpark.archive.STALE_RUNNING_SECONDS is longer). Transient
-    # errors retry 3 times with backoff; the rate limit keeps a backlog from starving variants.
+    # errors retry 3 times with backoff. No rate_limit: a rate-limited task is held in the
+    # worker's memory past the prefetch limit; ARCHIVE_PER_RUN_CAP and ARCHIVE_BACKLOG_BATCH
+    # bound how many captures wait ahead of a variant instead (~0.1-1 s each).
     "AdSpark.tasks.archive_creative_task": {
         "queue": QUEUE_AI_GENERATION,
         "soft_time_limit": 90,
         "time_limit": 120,
         "max_retries": 3,
-        "rate_limit": "120/m",
     },
     "AdSpark.tasks.archive_backlog_task": {
         "queue": QUEUE_MAINTENANCE,

@@ -191,3 +191,26 @@ def test_the_visual_hash_filter_lists_a_group_and_checks_its_input(
     bad = alice_client.get(LIST, {"visual_hash": "not-a-hash"})
     assert bad.status_code == 400
     assert "visual_hash" in bad.json()
+
+
+def test_the_cleanup_deletes_old_creatives_with_their_archived_files(
+    archive_media_root: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core.files.storage import default_storage
+
+    from AdSpark.cleanup import creatives_cleanup_old
+
+    # Given an archived creative not seen nor shown for 100 days, and an archived fresh one
+    old, fresh = CreativeFactory(), CreativeFactory(last_shown=timezone.now())
+    old_archive, fresh_archive = _archived(old, "1" * 16), _archived(fresh, "1" * 16)
+    long_ago = timezone.now() - dt.timedelta(days=100)
+    Creative.objects.filter(pk=old.pk).update(updated_at=long_ago, last_shown=long_ago)
+    # When the cleanup runs (its archive row does not protect it, unlike an AI variant)
+    with django_capture_on_commit_callbacks(execute=True):
+        report = creatives_cleanup_old(days_old=90)
+    # Then it is gone with its archive row and files; the fresh one keeps its files
+    assert report == {"deleted": 1, "protected": 0}
+    assert list(CreativeArchive.objects.values_list("pk", flat=True)) == [fresh.pk]
+    assert not default_storage.exists(old_archive.image.name)
+    assert not default_storage.exists(old_archive.thumbnail.name)
+    assert default_storage.exists(fresh_archive.image.name)
