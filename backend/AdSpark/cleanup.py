@@ -19,6 +19,7 @@ key), so a deleted creative that comes back is not "new" to a watch again.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from typing import Any
 
@@ -119,7 +120,7 @@ def creatives_cleanup_old(
             ]
             Creative.objects.filter(pk__in=batch).delete()
             if files:
-                transaction.on_commit(lambda files=files: _delete_files(files))
+                transaction.on_commit(functools.partial(_delete_files, files))
         deleted += len(batch)
     protected = old.count()
     logger.info(
