@@ -4,6 +4,7 @@ creatives whose Google URLs point at a local stand-in server (see conftest)."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,10 @@ from rest_framework.test import APIClient
 
 from AdSpark.archive import archive_backlog, archive_enqueue
 from AdSpark.models import ArchiveStatus, Creative, CreativeArchive
-from AdSpark.services import creative_upsert_page
+from AdSpark.queries import normalize_fetch_params
+from AdSpark.services import creative_upsert_page, fetch_run_create, fetch_run_execute
 from tests.archive.conftest import GoogleStandIn, jpeg_bytes, png_bytes, recorded_creative
-from tests.conftest import wait_for
+from tests.conftest import SHARED_RESPONSES, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -264,3 +266,32 @@ def test_the_backlog_captures_never_archived_creatives(
     for n in range(3):
         assert _finished(f"CR9000000000000000004{n}").status == ArchiveStatus.ARCHIVED
     assert archive_backlog(limit=2) == {"queued": 0, "requeued": 0}
+
+
+def test_a_fetch_run_queues_its_first_new_creatives_and_the_worker_archives_them(
+    archive_worker: object, archive_on: Any, google: GoogleStandIn, serpapi: Any
+) -> None:
+    # Given the recorded Tesla page under another advertiser, its images and previews served
+    # locally (each image different), and a per-run cap of 3
+    data = json.loads((SHARED_RESPONSES / "peer_tesla_p1.json").read_text())
+    advertiser = "AR10000000000000000013"
+    data["search_parameters"]["advertiser_id"] = advertiser
+    for n, item in enumerate(data["ad_creatives"]):
+        item["advertiser_id"] = advertiser
+        item["ad_creative_id"] = f"CR8{n:019d}"
+        if item.get("image"):
+            item["image"] = google.localize(item["image"])
+            google.images[item["image"].rsplit("/", 1)[-1]] = png_bytes(40, 30, seed=n)
+        if item.get("link"):
+            item["link"] = google.localize(item["link"])
+    serpapi.add_recording(data, "archive_tesla_local")
+    archive_on.ARCHIVE_PER_RUN_CAP = 3
+    # When a fetch run stores the page (its commits publish the captures)
+    query = normalize_fetch_params({"advertiser_ids": advertiser, "region": "US", "num": 15})
+    run = fetch_run_execute(fetch_run_id=fetch_run_create(owner=None, query=query, enqueue=False).pk)
+    assert run.creatives_new == 40
+    # Then the first 3 creatives SerpApi returned are archived by the worker, the rest wait
+    first = run.creative_ids[:3]
+    assert sorted(CreativeArchive.objects.values_list("creative_id", flat=True)) == sorted(first)
+    assert [_finished(creative_id).status for creative_id in first] == [ArchiveStatus.ARCHIVED] * 3
+    assert Creative.objects.filter(archive__isnull=True).count() == 37
