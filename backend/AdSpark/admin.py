@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 
 from .models import Advertiser, Creative, CreativeArchive, CreativeDetails, FetchRun
@@ -30,6 +32,14 @@ class CreativeArchiveAdmin(admin.ModelAdmin):
     search_fields = ("creative__ad_creative_id", "visual_hash")
     raw_id_fields = ("creative",)
     readonly_fields = ("queued_at", "started_at", "archived_at", "updated_at")
+    actions = ["capture_again"]
+
+    @admin.action(description="Capture the selected failed or skipped creatives again")
+    def capture_again(self, request: Any, queryset: Any) -> None:
+        from .archive import archive_retry
+
+        queued = archive_retry(queryset.values_list("creative_id", flat=True))
+        self.message_user(request, f"{len(queued)} captures queued again.")
 
 
 @admin.register(FetchRun)

@@ -172,6 +172,27 @@ def archive_backlog(*, limit: int | None = None) -> dict[str, int]:
     return {"queued": len(queued), "requeued": len(requeue)}
 
 
+def archive_retry(creative_ids: Iterable[str]) -> list[str]:
+    """Queue failed or skipped captures of ``creative_ids`` again (the admin's "Capture again").
+
+    Rows go back to ``pending`` (``attempts`` keeps counting); archived and unfinished rows
+    are left alone. Returns the ids queued.
+    """
+    ids = list(dict.fromkeys(creative_ids))
+    with transaction.atomic():
+        again = list(
+            CreativeArchive.objects.select_for_update()
+            .filter(creative_id__in=ids, status__in=[ArchiveStatus.FAILED, ArchiveStatus.SKIPPED])
+            .values_list("creative_id", flat=True)
+        )
+        if again:
+            CreativeArchive.objects.filter(creative_id__in=again).update(
+                status=ArchiveStatus.PENDING, error="", queued_at=timezone.now()
+            )
+            _publish(again)
+    return again
+
+
 # --- capture ----------------------------------------------------------------------------------
 
 

@@ -214,3 +214,15 @@ def test_the_cleanup_deletes_old_creatives_with_their_archived_files(
     assert not default_storage.exists(old_archive.image.name)
     assert not default_storage.exists(old_archive.thumbnail.name)
     assert default_storage.exists(fresh_archive.image.name)
+
+
+def test_failed_and_skipped_captures_can_be_queued_again(published: list[str]) -> None:
+    failed, skipped, archived = CreativeFactory(), CreativeFactory(), CreativeFactory()
+    CreativeArchive.objects.create(creative=failed, status=ArchiveStatus.FAILED, error="HTTP 503", attempts=4)
+    CreativeArchive.objects.create(creative=skipped, status=ArchiveStatus.SKIPPED, attempts=1)
+    CreativeArchive.objects.create(creative=archived, status=ArchiveStatus.ARCHIVED, attempts=1)
+    queued = archive.archive_retry([failed.pk, skipped.pk, archived.pk])
+    assert sorted(queued) == sorted(published) == sorted([failed.pk, skipped.pk])
+    row = CreativeArchive.objects.get(pk=failed.pk)
+    assert (row.status, row.error, row.attempts) == (ArchiveStatus.PENDING, "", 4)
+    assert CreativeArchive.objects.get(pk=archived.pk).status == ArchiveStatus.ARCHIVED
