@@ -23,7 +23,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.conf import settings
 from PIL import Image
 
 from tests.conftest import SHARED_RESPONSES, WorkerProcess, worker_env
@@ -156,14 +155,6 @@ def recorded_creative(recording: str, *, preview: bool) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def archive_media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One MEDIA_ROOT for the test process and the worker, so stored files can be checked."""
-    root = tmp_path_factory.mktemp("archive-media")
-    settings.MEDIA_ROOT = str(root)
-    return root
-
-
-@pytest.fixture(scope="session")
 def google_server() -> Iterator[GoogleStandIn]:
     server = GoogleStandIn().start()
     yield server
@@ -179,13 +170,13 @@ def google(google_server: GoogleStandIn) -> GoogleStandIn:
 
 @pytest.fixture(scope="session")
 def archive_worker(
-    django_db_setup: None, django_db_blocker: object, serpapi_server: Any, archive_media_root: Path
+    django_db_setup: None, django_db_blocker: object, serpapi_server: Any, media_root: Path
 ) -> Iterator[WorkerProcess]:
     """A real worker on ``ai_generation`` (concurrency 1, like production) with loopback URLs
-    allowed (the stand-in server is local) and the shared MEDIA_ROOT."""
+    allowed (the stand-in server is local) and the session's MEDIA_ROOT (``media_root``)."""
     env = worker_env(
         serpapi_server.url,
-        MEDIA_ROOT=str(archive_media_root),
+        MEDIA_ROOT=str(media_root),
         ADSPARK_ALLOW_LOOPBACK_URLS="true",
         ARCHIVE_TIMEOUT="5",
         SCREENSHOT_TIMEOUT="15",

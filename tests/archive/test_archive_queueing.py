@@ -154,7 +154,7 @@ def _archived(creative: Creative, visual_hash: str) -> CreativeArchive:
 
 
 def test_the_list_shows_archive_fields_without_a_query_per_row(
-    alice_client: APIClient, archive_media_root: Any
+    alice_client: APIClient, media_root: Any
 ) -> None:
     # Given 3 creatives with one look, 2 with another, 1 without archive
     rows = [_archived(CreativeFactory(), "a" * 16) for _ in range(3)]
@@ -182,7 +182,7 @@ def test_the_list_shows_archive_fields_without_a_query_per_row(
 
 
 def test_the_visual_hash_filter_lists_a_group_and_checks_its_input(
-    alice_client: APIClient, archive_media_root: Any
+    alice_client: APIClient, media_root: Any
 ) -> None:
     same = [_archived(CreativeFactory(), "0f" * 8) for _ in range(2)]
     _archived(CreativeFactory(), "f0" * 8)
@@ -194,7 +194,7 @@ def test_the_visual_hash_filter_lists_a_group_and_checks_its_input(
 
 
 def test_the_cleanup_deletes_old_creatives_with_their_archived_files(
-    archive_media_root: Any, django_capture_on_commit_callbacks: Any
+    media_root: Any, django_capture_on_commit_callbacks: Any
 ) -> None:
     from django.core.files.storage import default_storage
 

@@ -57,7 +57,7 @@ def test_it_archives_a_recorded_image_creative(
     archive_worker: object,
     archive_on: object,
     google: GoogleStandIn,
-    archive_media_root: Path,
+    media_root: Path,
     alice_client: APIClient,
 ) -> None:
     # Given the recorded Tesla image creative (380 x 539), its image served locally as a JPEG
@@ -71,7 +71,7 @@ def test_it_archives_a_recorded_image_creative(
     archive = _finished(creative.pk)
     assert archive.status == ArchiveStatus.ARCHIVED, archive.error
     assert (archive.source, archive.width, archive.height, archive.attempts) == ("image", 380, 539, 1)
-    assert Path(default_storage.path(archive.image.name)).is_relative_to(archive_media_root)
+    assert Path(default_storage.path(archive.image.name)).is_relative_to(media_root)
     full = Image.open(io.BytesIO(_read(archive.image.name)))
     assert (full.format, full.size) == ("PNG", (380, 539))
     thumb = Image.open(io.BytesIO(_read(archive.thumbnail.name)))
