@@ -27,6 +27,7 @@ from django.utils import timezone
 from core.jobs import JobLeaseLost, Lease, job_claim, job_fail, job_succeed, lease_seconds, publish_on_commit
 from core.models import JobStatus
 
+from .archive import archive_enqueue
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, FetchRunCreative, StopReason
 from .parsing import CreativeRecord, ParseError, parse_creative, parse_details
 from .queries import FetchQuery, normalize_fetch_params
@@ -58,13 +59,15 @@ _CREATIVE_COLUMNS = [
 @dataclass
 class UpsertResult:
     """What one page did: creatives ``seen`` (distinct ids), ``new`` (inserted), ``updated``
-    (existing rows whose content changed), their ids in page order, and items skipped as
-    unparseable (``skipped``: one message each)."""
+    (existing rows whose content changed), their ids in page order, the ids ``new_ids`` that
+    were inserted (stored for the first time), and items skipped as unparseable (``skipped``:
+    one message each)."""
 
     seen: int = 0
     new: int = 0
     updated: int = 0
     creative_ids: list[str] = field(default_factory=list)
+    new_ids: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -439,7 +442,9 @@ def creative_upsert_page(
     # savepoint=False: inside a fetch run's page transaction a savepoint is two more round trips.
     with transaction.atomic(savepoint=False):
         written = _page_writer()(page, region=region, platform=platform)
-    result.new = sum(1 for _, inserted in written if inserted)
+    inserted = {creative_id for creative_id, was_inserted in written if was_inserted}
+    result.new_ids = [creative_id for creative_id in page.records if creative_id in inserted]  # page order
+    result.new = len(result.new_ids)
     result.updated = len(written) - result.new
     return result
 
@@ -544,6 +549,11 @@ def fetch_run_execute(
     seen_ids: list[str] = _seen_ids(run)
     seen_set = set(seen_ids)
     planned = run.progress_total or query.max_pages
+    # New creatives of this run captured at once (the rest wait for the backlog): the cap less
+    # those already counted, so a resumed run does not start over.
+    archive_budget = [
+        max(0, settings.ARCHIVE_PER_RUN_CAP - run.creatives_new) if settings.ARCHIVE_ENABLED else 0
+    ]
     stop_reason = StopReason.LAST_PAGE if pages_done and not token else StopReason.MAX_PAGES
     # While a page is written, the next one is already being fetched and parsed (one request
     # ahead, only within max_pages and the budget): HTTP, parsing and the database overlap
@@ -598,6 +608,7 @@ def fetch_run_execute(
                     planned=planned,
                     seen_ids=seen_ids,
                     seen_set=seen_set,
+                    archive_budget=archive_budget,
                 )
                 if upserted.skipped:
                     logger.warning(
@@ -676,8 +687,12 @@ def _store_page(
     planned: int,
     seen_ids: list[str],
     seen_set: set[str],
+    archive_budget: list[int],
 ) -> tuple[int, int, int | None, int, UpsertResult]:
     """Upsert one page and save the run's checkpoint in the same transaction.
+
+    Creatives stored for the first time are queued for the archive (after commit), while
+    ``archive_budget[0]`` (what is left of ``ARCHIVE_PER_RUN_CAP``) lasts; it is decreased.
 
     Returns the new ``(pages_done, searches_used, total_results, planned, upserted)``;
     ``seen_ids``/``seen_set`` are extended in place.
@@ -700,15 +715,20 @@ def _store_page(
         "lease_expires_at": timezone.now() + dt.timedelta(seconds=lease_seconds()),
     }
     store = _page_store_postgresql if connection.vendor == "postgresql" else _page_store_portable
-    upserted, saved = store(
-        run_pk=run_pk,
-        lease=lease,
-        query=query,
-        prepared=prepared,
-        new_ids=new_ids,
-        position=len(seen_ids),
-        **checkpoint,
-    )
+    with transaction.atomic():
+        upserted, saved = store(
+            run_pk=run_pk,
+            lease=lease,
+            query=query,
+            prepared=prepared,
+            new_ids=new_ids,
+            position=len(seen_ids),
+            **checkpoint,
+        )
+        if not saved:
+            transaction.set_rollback(True)
+        elif archive_budget[0] > 0 and upserted.new_ids:
+            archive_budget[0] -= len(archive_enqueue(upserted.new_ids[: archive_budget[0]]))
     if not saved:
         # Only the lease holder writes the checkpoint: a delivery that lost its lease (its row
         # was taken over) wrote nothing of its page instead of counting it twice.
@@ -729,8 +749,8 @@ def _page_store_postgresql(
     position: int,
     **checkpoint: Any,
 ) -> tuple[UpsertResult, bool]:
-    """PostgreSQL: a fetch run's page and checkpoint with :data:`_PAGE_STORE_SQL`, in one
-    transaction with asynchronous commit. ``new_ids`` (the page's ids the run had not seen)
+    """PostgreSQL: a fetch run's page and checkpoint with :data:`_PAGE_STORE_SQL`, in the
+    caller's transaction, committed asynchronously. ``new_ids`` (the page's ids the run had not seen)
     become checkpoint rows from ``position`` on; ``checkpoint`` holds the run's new counters.
     Returns the page's :class:`UpsertResult` and whether the checkpoint was saved (False: the
     lease was lost, and nothing was written)."""
@@ -749,7 +769,7 @@ def _page_store_postgresql(
         "position": position,
         **checkpoint,
     }
-    with transaction.atomic(), connection.cursor() as cursor:
+    with connection.cursor() as cursor:
         # Asynchronous commit for page transactions: a crash can lose the last few pages'
         # commits (PostgreSQL bounds it at 3 × wal_writer_delay), never half of one, and as
         # the checkpoint is in the same transaction the run resumes before them and upserts
@@ -757,7 +777,11 @@ def _page_store_postgresql(
         # The run's end (job_succeed) still commits synchronously. Sent with the statement.
         cursor.execute("SET LOCAL synchronous_commit TO OFF;" + _PAGE_STORE_SQL, params)
         *written, (_, saved) = cursor.fetchall()
-    result.new = sum(1 for _, inserted in written if inserted)
+    inserted = {creative_id for creative_id, was_inserted in written if was_inserted}
+    result.new_ids = [
+        creative_id for creative_id in prepared.records if creative_id in inserted
+    ]  # page order
+    result.new = len(result.new_ids)
     result.updated = len(written) - result.new
     return result, bool(saved)
 
@@ -773,31 +797,28 @@ def _page_store_portable(
     **checkpoint: Any,
 ) -> tuple[UpsertResult, bool]:
     """Any database: :func:`creative_upsert_page`, the new ids' rows and the checkpoint UPDATE
-    (lease holder only) in one transaction, rolled back when the lease was lost. Arguments and
-    result as :func:`_page_store_postgresql`."""
-    with transaction.atomic():
-        upserted = creative_upsert_page(prepared=prepared, region=query.region, platform=query.platform)
-        FetchRunCreative.objects.bulk_create(
-            [
-                FetchRunCreative(fetch_run_id=run_pk, creative_id=creative_id, position=position + n)
-                for n, creative_id in enumerate(new_ids)
-            ],
-            ignore_conflicts=True,
-        )
-        saved = FetchRun.objects.filter(pk=run_pk, status=JobStatus.RUNNING, lease_owner=lease.owner).update(
-            pages_fetched=checkpoint["pages_done"],
-            progress_done=checkpoint["pages_done"],
-            progress_total=checkpoint["progress_total"],
-            searches_used=checkpoint["searches_used"],
-            creatives_seen=checkpoint["creatives_seen"],
-            creatives_new=F("creatives_new") + upserted.new,
-            creatives_updated=F("creatives_updated") + upserted.updated,
-            total_results=checkpoint["total_results"],
-            next_page_token=checkpoint["token"],
-            lease_expires_at=checkpoint["lease_expires_at"],
-        )
-        if not saved:
-            transaction.set_rollback(True)
+    (lease holder only), in the caller's transaction (which rolls back when the lease was
+    lost). Arguments and result as :func:`_page_store_postgresql`."""
+    upserted = creative_upsert_page(prepared=prepared, region=query.region, platform=query.platform)
+    FetchRunCreative.objects.bulk_create(
+        [
+            FetchRunCreative(fetch_run_id=run_pk, creative_id=creative_id, position=position + n)
+            for n, creative_id in enumerate(new_ids)
+        ],
+        ignore_conflicts=True,
+    )
+    saved = FetchRun.objects.filter(pk=run_pk, status=JobStatus.RUNNING, lease_owner=lease.owner).update(
+        pages_fetched=checkpoint["pages_done"],
+        progress_done=checkpoint["pages_done"],
+        progress_total=checkpoint["progress_total"],
+        searches_used=checkpoint["searches_used"],
+        creatives_seen=checkpoint["creatives_seen"],
+        creatives_new=F("creatives_new") + upserted.new,
+        creatives_updated=F("creatives_updated") + upserted.updated,
+        total_results=checkpoint["total_results"],
+        next_page_token=checkpoint["token"],
+        lease_expires_at=checkpoint["lease_expires_at"],
+    )
     return upserted, bool(saved)
 
 
