@@ -56,6 +56,16 @@ def serpapi(serpapi_server: LocalSerpApiServer) -> Iterator[LocalSerpApiServer]:
     serpapi_server.reset()
 
 
+@pytest.fixture(scope="session")
+def media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One MEDIA_ROOT for the session's test process and its workers (AI variants, the creative
+    archive), so stored files can be checked. One for all suites: the default storage caches its
+    location on first use, so a second root set later would not be seen by this process."""
+    root = tmp_path_factory.mktemp("media")
+    settings.MEDIA_ROOT = str(root)
+    return root
+
+
 @pytest.fixture
 def alice(db: None) -> object:
     return UserFactory(username="alice")

@@ -1,6 +1,8 @@
+from typing import Any
+
 from django.contrib import admin
 
-from .models import Advertiser, Creative, CreativeDetails, FetchRun
+from .models import Advertiser, Creative, CreativeArchive, CreativeDetails, FetchRun
 
 
 @admin.register(Advertiser)
@@ -21,6 +23,23 @@ class CreativeAdmin(admin.ModelAdmin):
 class CreativeDetailsAdmin(admin.ModelAdmin):
     list_display = ("creative", "format", "title", "visible_link", "fetched_at")
     raw_id_fields = ("creative",)
+
+
+@admin.register(CreativeArchive)
+class CreativeArchiveAdmin(admin.ModelAdmin):
+    list_display = ("creative", "status", "source", "visual_hash", "attempts", "archived_at")
+    list_filter = ("status", "source")
+    search_fields = ("creative__ad_creative_id", "visual_hash")
+    raw_id_fields = ("creative",)
+    readonly_fields = ("queued_at", "started_at", "archived_at", "updated_at")
+    actions = ["capture_again"]
+
+    @admin.action(description="Capture the selected failed or skipped creatives again")
+    def capture_again(self, request: Any, queryset: Any) -> None:
+        from .archive import archive_retry
+
+        queued = archive_retry(queryset.values_list("creative_id", flat=True))
+        self.message_user(request, f"{len(queued)} captures queued again.")
 
 
 @admin.register(FetchRun)

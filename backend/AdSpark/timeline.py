@@ -26,6 +26,7 @@ from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from .models import Advertiser, Creative, CreativeFormat
+from .selectors import creative_list
 
 DEFAULT_WEEKS = 26
 MAX_WEEKS = 104
@@ -118,15 +119,11 @@ def advertiser_timeline(*, advertiser: Advertiser, weeks: int = DEFAULT_WEEKS) -
             series[active_week]["active"][creative_format] = count
 
     since = newest - CHANGE_WINDOW
-    new = (
-        creatives.filter(first_shown__gt=since)
-        .select_related("advertiser")
-        .order_by("-first_shown", "ad_creative_id")
-    )
-    stopped = (
-        creatives.filter(last_shown__gt=since - CHANGE_WINDOW, last_shown__lte=since)
-        .select_related("advertiser")
-        .order_by("-last_shown", "ad_creative_id")
+    # the lists as the creatives list reads them (advertiser and archive joined)
+    listed = creative_list().filter(advertiser=advertiser)
+    new = listed.filter(first_shown__gt=since).order_by("-first_shown", "ad_creative_id")
+    stopped = listed.filter(last_shown__gt=since - CHANGE_WINDOW, last_shown__lte=since).order_by(
+        "-last_shown", "ad_creative_id"
     )
     return {
         "advertiser_id": advertiser.advertiser_id,
@@ -136,7 +133,9 @@ def advertiser_timeline(*, advertiser: Advertiser, weeks: int = DEFAULT_WEEKS) -
             "since": since.astimezone(dt.UTC).date(),
             "new": list(new[:MAX_CHANGES_LISTED]),
             "stopped": list(stopped[:MAX_CHANGES_LISTED]),
-            "new_count": new.count(),
-            "stopped_count": stopped.count(),
+            "new_count": creatives.filter(first_shown__gt=since).count(),
+            "stopped_count": creatives.filter(
+                last_shown__gt=since - CHANGE_WINDOW, last_shown__lte=since
+            ).count(),
         },
     }

@@ -18,7 +18,7 @@ from core.serializers import DetailSerializer
 
 from . import exports, selectors
 from .filters import AdvertiserFilter, CreativeFilter
-from .models import Creative, FetchRun
+from .models import FetchRun
 from .ratelimit import SlidingWindowThrottle
 from .regions import region_list
 from .serializers import (
@@ -163,7 +163,7 @@ class CreativeViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> Any:
         if self.action == "retrieve":
-            return Creative.objects.select_related("advertiser", "details")
+            return selectors.creative_detail()
         return selectors.creative_list()
 
     def get_serializer_class(self) -> Any:

@@ -8,7 +8,6 @@ from typing import Any
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from AdSpark.exports import EXPORT_CHUNK_SIZE, NOTE_COLUMN, URLBuilder, creative_row
-from AdSpark.models import Creative
 from AdSpark.selectors import creative_list
 
 from .models import Board, BoardItem
@@ -17,23 +16,14 @@ from .models import Board, BoardItem
 COVER_THUMBNAILS = 4
 
 
-def _archive_installed() -> bool:
-    """True when creatives have an archive row (``Creative.archive``: the creative archive)."""
-    return hasattr(Creative, "archive")
-
-
 def board_list(*, user: Any) -> QuerySet[Board]:
     """The boards ``user`` owns, newest change first, with ``item_count`` and ``cover_items``
     (the newest :data:`COVER_THUMBNAILS` items with an image or an archived thumbnail, their
     creative and its archive joined; one extra query for a page of boards)."""
-    with_picture = Q(creative__image_url__gt="")
-    joins = ["creative"]
-    if _archive_installed():
-        with_picture |= Q(creative__archive__thumbnail__gt="")
-        joins.append("creative__archive")
+    with_picture = Q(creative__image_url__gt="") | Q(creative__archive__thumbnail__gt="")
     covers = (
         BoardItem.objects.filter(with_picture)
-        .select_related(*joins)
+        .select_related("creative__archive")
         .order_by("-added_at", "-id")[:COVER_THUMBNAILS]
     )
     return (

@@ -1,4 +1,4 @@
-"""Serializer pieces every app's API shares: the ``status_url`` of a job.
+"""Serializer pieces every app's API shares: the ``status_url`` of a job, fields built once.
 
 One convention for every job (fetch runs, watch runs, AI variants): a job's ``status_url`` is
 that job's own detail endpoint (``GET`` answers the row, owner-scoped: another user's is a 404),
@@ -8,8 +8,9 @@ absolute when the serializer has a request in its context, a path otherwise.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
@@ -98,3 +99,29 @@ class AllErrorsMixin:
         except (KeyError, TypeError, ValueError, AttributeError):
             pass  # validate() needs a field that failed: its checks wait for the next round
         raise serializers.ValidationError(errors)
+
+
+class FieldsBuiltOnceMixin:
+    """Builds a serializer class's fields once per process and gives each instance copies.
+
+    DRF rebuilds every field on every instantiation (``ModelSerializer`` inspects the model
+    again, a :class:`~AdSpark.serializers.QueryFieldsMixin` builds its query fields again):
+    on ``POST /api/adspark/fetch/`` that was about 1.5 ms of a request (bench/api_enqueue.py;
+    ``copy.deepcopy`` of the built fields, which re-creates each one, still cost 1.1 ms). Each
+    instance gets a shallow copy of each field: binding a field to its serializer only sets
+    attributes on it (``field_name``, ``parent``, ``source_attrs`` …), so instances never share
+    a bound field. Only for serializers whose ``get_fields`` depends on the class alone (not on
+    the instance, data or context) and that have no nested serializer fields. Put it first
+    among the bases.
+    """
+
+    _built_fields: ClassVar[dict[type, dict[str, serializers.Field]]] = {}
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        cls = type(self)
+        built = FieldsBuiltOnceMixin._built_fields.get(cls)
+        if built is None:
+            built = FieldsBuiltOnceMixin._built_fields[cls] = super().get_fields()  # type: ignore[misc]
+            if any(isinstance(field, serializers.BaseSerializer) for field in built.values()):
+                raise TypeError(f"{cls.__name__}: FieldsBuiltOnceMixin cannot share nested serializers")
+        return {name: copy.copy(field) for name, field in built.items()}

@@ -145,3 +145,26 @@ def test_it_exports_a_board_with_its_notes(alice_client: APIClient, bob, tesla) 
         _body(alice_client.get(f"/api/adspark/boards/{board['id']}/export/?export_format=json"))
     )
     assert len(as_json) == 3 and as_json[0]["note"] == "hero shot"
+
+
+def test_it_exports_the_archived_image_urls_and_boards_use_archived_thumbnails_as_covers(
+    alice_client: APIClient,
+) -> None:
+    from AdSpark.models import CreativeArchive
+
+    # Given a video creative (no image URL) that the archive captured
+    creative = CreativeFactory(format="video", image_url="")
+    CreativeArchive.objects.create(
+        creative=creative, status="archived", image="archive/01/full.png", thumbnail="archive/01/thumb.webp"
+    )
+    # Then the export names its archived files by absolute URL
+    [row] = json.loads(_body(alice_client.get("/api/adspark/creatives/export/", {"export_format": "json"})))
+    assert row["archived_image_url"].endswith("/media/archive/01/full.png")
+    assert row["archived_thumbnail_url"].startswith("http://testserver/")
+    # and a board holding it shows the thumbnail as its cover
+    board = alice_client.post("/api/adspark/boards/", {"name": "Videos"}, format="json").json()
+    alice_client.post(
+        f"/api/adspark/boards/{board['id']}/items/", {"creative_id": creative.ad_creative_id}, format="json"
+    )
+    [listed] = alice_client.get("/api/adspark/boards/").json()["results"]
+    assert listed["cover_thumbnails"] == [row["archived_thumbnail_url"]]

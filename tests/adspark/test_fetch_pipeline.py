@@ -90,8 +90,12 @@ def test_it_fails_at_once_on_a_401_with_a_readable_error(alice_client, serpapi, 
     assert run.status == "failed" and run.retries == 0
     assert "401" in run.error and "Invalid API key" in run.error
     assert len(serpapi.requests) == 1
-    task = alice_client.get(f"/api/tasks/{job['task_id']}/").json()
-    assert task["state"] == "FAILURE" and task["error"] == run.error
+    # the row fails before the task's own result is stored: wait for Celery's FAILURE
+    task = wait_for(
+        lambda: (t := alice_client.get(f"/api/tasks/{job['task_id']}/").json())["state"] == "FAILURE" and t,
+        timeout=30,
+    )
+    assert task["error"] == run.error
 
 
 def test_it_fails_a_malformed_body_without_retrying(alice_client, serpapi, celery_worker) -> None:  # type: ignore[no-untyped-def]

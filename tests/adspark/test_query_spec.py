@@ -12,6 +12,7 @@ from AdSpark.queries import QUERY_FIELD_SPECS, QUERY_FIELDS, WATCH_QUERY_FIELDS,
 from AdSpark.serializers import FetchRequestSerializer
 from AdSpark.tasks import fetch_creatives_task
 from AdSpark.watches.serializers import WatchSerializer
+from core.serializers import FieldsBuiltOnceMixin
 from search.serializers import SaveAsWatchRequestSerializer, SearchFetchRequestSerializer
 
 TESLA = "AR17828074650563772417"
@@ -51,6 +52,8 @@ def test_a_changed_limit_changes_the_serializer(monkeypatch) -> None:
     from dataclasses import replace
 
     monkeypatch.setitem(QUERY_FIELD_SPECS, "max_pages", replace(QUERY_FIELD_SPECS["max_pages"], max_value=3))
+    # serializers build their fields once per process (the spec is fixed at import): start over
+    monkeypatch.setattr(FieldsBuiltOnceMixin, "_built_fields", {})
     body = FetchRequestSerializer(data={"advertiser_ids": TESLA, "max_pages": 4})
     assert not body.is_valid()
     assert body.errors["max_pages"] == ["Ensure this value is less than or equal to 3."]

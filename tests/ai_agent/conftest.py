@@ -2,7 +2,7 @@
 
 The worker is a real ``celery -A backend worker -Q ai_generation -c 1`` subprocess configured
 through its environment (both local provider servers, a short provider timeout so the timeout
-fault is quick, and a MEDIA_ROOT shared with the test process).
+fault is quick, and the session's MEDIA_ROOT, ``media_root`` of tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -29,14 +29,6 @@ DIFY_KEY = "app-test-dify-key"
 OPENAI_KEY = "sk-test-openai-key"
 # The worker's provider timeout (seconds): a "delay" fault longer than this is a timeout.
 WORKER_PROVIDER_TIMEOUT = 2
-
-
-@pytest.fixture(scope="session")
-def media_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One MEDIA_ROOT for the test process and the worker, so stored images can be checked."""
-    root = tmp_path_factory.mktemp("media")
-    settings.MEDIA_ROOT = str(root)
-    return root
 
 
 @pytest.fixture(scope="session")

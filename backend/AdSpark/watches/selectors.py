@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from ..models import Creative, Watch, WatchCreative, WatchRun
+from ..selectors import creative_list
 
 
 def watch_list(*, user: Any) -> QuerySet[Watch]:
@@ -39,7 +40,8 @@ def watch_seen_list(
 def creatives_for_seen(seen: list[WatchCreative]) -> list[Creative]:
     """The stored creatives of ``seen`` rows, in their order, each annotated with
     ``first_seen_by_watch`` and ``watch_run``; rows whose creative was cleaned up are skipped."""
-    creatives = Creative.objects.select_related("advertiser").in_bulk([row.ad_creative_id for row in seen])
+    # creative_list: advertiser and archive joined, duplicate_count annotated (no query per row)
+    creatives = creative_list().in_bulk([row.ad_creative_id for row in seen])
     result = []
     for row in seen:
         creative = creatives.get(row.ad_creative_id)

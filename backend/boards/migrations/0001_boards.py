@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("AdSpark", "0006_fetch_run_retry_at"),
+        ("AdSpark", "0006_creative_archive"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
