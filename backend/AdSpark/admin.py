@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import Advertiser, Creative, CreativeDetails, FetchRun
+from .models import Advertiser, Creative, CreativeArchive, CreativeDetails, FetchRun
 
 
 @admin.register(Advertiser)
@@ -21,6 +21,15 @@ class CreativeAdmin(admin.ModelAdmin):
 class CreativeDetailsAdmin(admin.ModelAdmin):
     list_display = ("creative", "format", "title", "visible_link", "fetched_at")
     raw_id_fields = ("creative",)
+
+
+@admin.register(CreativeArchive)
+class CreativeArchiveAdmin(admin.ModelAdmin):
+    list_display = ("creative", "status", "source", "visual_hash", "attempts", "archived_at")
+    list_filter = ("status", "source")
+    search_fields = ("creative__ad_creative_id", "visual_hash")
+    raw_id_fields = ("creative",)
+    readonly_fields = ("queued_at", "started_at", "archived_at", "updated_at")
 
 
 @admin.register(FetchRun)

@@ -6,8 +6,9 @@ is still kept when something refers to it:
 
 - any row of any model with a foreign key (or many-to-many) to :class:`Creative`, found
   through ``Creative._meta.related_objects``: AI variants (``ai_agent.AdVariant.source_creative``),
-  a user's saved creatives, and whatever is added later. ``CreativeDetails`` is part of the
-  creative (deleted with it) and does not count;
+  a user's saved creatives, and whatever is added later. ``CreativeDetails`` and
+  ``CreativeArchive`` are part of the creative (deleted with it, the archive's files too, after
+  commit) and do not count;
 - a recent watch run (``WatchRun.new_creative_ids`` of runs created within
   ``WATCH_RUN_REFERENCE_DAYS``): its alert links to them.
 
@@ -25,7 +26,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from .models import Creative, CreativeDetails, WatchRun
+from .models import Creative, CreativeArchive, CreativeDetails, WatchRun
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,10 @@ WATCH_RUN_REFERENCE_DAYS = 30
 
 
 def _referenced_elsewhere(queryset: QuerySet[Creative]) -> QuerySet[Creative]:
-    """Exclude creatives that any model other than CreativeDetails points at."""
+    """Exclude creatives that any model other than CreativeDetails and CreativeArchive points at."""
     for relation in Creative._meta.related_objects:
         model = relation.related_model
-        if model is CreativeDetails:
+        if model in (CreativeDetails, CreativeArchive):
             continue
         if relation.many_to_many:
             through: Any = getattr(relation, "through", None) or getattr(
@@ -55,6 +56,18 @@ def _referenced_elsewhere(queryset: QuerySet[Creative]) -> QuerySet[Creative]:
             pk__in=model._default_manager.filter(**{f"{field.name}__isnull": False}).values(field.attname)
         )
     return queryset
+
+
+def _delete_files(names: list[str]) -> None:
+    """Delete archived files of deleted creatives from the default storage; a failure is
+    logged (an orphan file costs space, not correctness)."""
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception as exc:  # storage unreachable (S3): keep going
+            logger.warning("creative cleanup: could not delete %s: %s", name, exc)
 
 
 def _recent_watch_run_ids(now: dt.datetime) -> set[str]:
@@ -96,7 +109,17 @@ def creatives_cleanup_old(
             )
             if not batch:
                 break
+            files = [
+                name
+                for pair in CreativeArchive.objects.filter(creative_id__in=batch).values_list(
+                    "image", "thumbnail"
+                )
+                for name in pair
+                if name
+            ]
             Creative.objects.filter(pk__in=batch).delete()
+            if files:
+                transaction.on_commit(lambda files=files: _delete_files(files))
         deleted += len(batch)
     protected = old.count()
     logger.info(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import django_filters
 from django.db.models import QuerySet
 
@@ -11,6 +13,8 @@ from .models import Advertiser, Creative, CreativeFormat
 from .queries import PLATFORMS
 from .regions import UnknownRegionError, normalize_region
 from .selectors import creatives_in_json_list
+
+_HEX = re.compile(r"[0-9a-f]{1,64}")
 
 
 class CreativeFilter(FilterSet):
@@ -30,10 +34,22 @@ class CreativeFilter(FilterSet):
     shown_after = UTCDateTimeFilter(field_name="last_shown", lookup_expr="gte")
     shown_before = UTCDateTimeFilter(field_name="first_shown", lookup_expr="lte")
     target_domain = django_filters.CharFilter(field_name="target_domain", lookup_expr="iexact")
+    visual_hash = django_filters.CharFilter(
+        method="filter_visual_hash",
+        help_text="A perceptual hash (hex) from `visual_hash`: the creatives that look the same.",
+    )
 
     class Meta:
         model = Creative
-        fields = ["advertiser_id", "creative_format", "region", "platform", "target_domain"]
+        fields = ["advertiser_id", "creative_format", "region", "platform", "target_domain", "visual_hash"]
+
+    def filter_visual_hash(self, queryset: QuerySet[Creative], name: str, value: str) -> QuerySet[Creative]:
+        value = value.strip().lower()
+        if not _HEX.fullmatch(value):
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"visual_hash": ["Enter a visual hash: 1 to 64 hexadecimal digits."]})
+        return queryset.filter(archive__visual_hash=value)
 
     def filter_region(self, queryset: QuerySet[Creative], name: str, value: str) -> QuerySet[Creative]:
         try:

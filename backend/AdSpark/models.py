@@ -120,6 +120,71 @@ class CreativeDetails(models.Model):
         return f"Details of {self.creative_id}"
 
 
+class ArchiveStatus(models.TextChoices):
+    """Where a creative's archive capture is (see :class:`CreativeArchive`)."""
+
+    PENDING = "pending", "Queued"
+    RUNNING = "running", "Capturing"
+    ARCHIVED = "archived", "Archived"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Nothing to capture"
+
+
+def archive_image_path(instance: CreativeArchive, filename: str) -> str:
+    """Storage name of an archived file: ``archive/<last 2 chars of the id>/<filename>``."""
+    return f"archive/{instance.creative_id[-2:]}/{filename}"
+
+
+class CreativeArchive(models.Model):
+    """Our own copy of what a creative looked like (issue 13: the creative archive).
+
+    SerpApi's ``image`` URLs and preview scripts expire; the archive keeps a full-size PNG
+    (``image``, ``width`` x ``height`` pixels) and a WebP ``thumbnail`` (at most 400 px wide) in
+    the default storage (``STORAGES["default"]``: files under ``MEDIA_ROOT`` or an S3 bucket).
+    ``visual_hash`` is the 64-bit perceptual hash of the full image (``imagehash.phash``, 16 hex
+    digits): creatives with equal hashes look the same. ``source`` says what was captured
+    (``image``: the downloaded image, ``preview``: the rendered preview script).
+
+    No row means never tried. Status moves ``pending`` -> ``running`` -> ``archived`` | ``failed``
+    by conditional updates (:mod:`AdSpark.archive`); ``skipped`` when the creative has neither an
+    image nor a preview. ``attempts`` counts captures started; ``error`` is the last failure.
+    """
+
+    creative = models.OneToOneField(
+        Creative, on_delete=models.CASCADE, primary_key=True, related_name="archive"
+    )
+    status = models.CharField(max_length=10, choices=ArchiveStatus.choices, default=ArchiveStatus.PENDING)
+    source = models.CharField(max_length=10, blank=True, default="")
+    image = models.FileField(upload_to=archive_image_path, max_length=255, blank=True, default="")
+    thumbnail = models.FileField(upload_to=archive_image_path, max_length=255, blank=True, default="")
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    visual_hash = models.CharField(max_length=64, blank=True, default="")
+    error = models.TextField(blank=True, default="")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    archived_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            # Grouping by look (the visual_hash filter, duplicate_count): hashed rows only.
+            models.Index(
+                fields=["visual_hash"], name="archive_visual_hash_idx", condition=~models.Q(visual_hash="")
+            ),
+            # The backlog's scan for lost messages and stalled captures.
+            models.Index(
+                fields=["status", "queued_at"],
+                name="archive_unfinished_idx",
+                condition=models.Q(status__in=["pending", "running"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Archive of {self.creative_id} ({self.status})"
+
+
 class StopReason(models.TextChoices):
     LAST_PAGE = "last_page", "Last page reached"
     MAX_PAGES = "max_pages", "Page limit reached"

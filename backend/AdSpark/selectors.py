@@ -5,14 +5,42 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from .models import Advertiser, Creative, FetchRun
+from .models import Advertiser, Creative, CreativeArchive, FetchRun
+
+
+def with_archive(queryset: QuerySet[Creative]) -> QuerySet[Creative]:
+    """``queryset`` with each creative's archive row joined and ``duplicate_count`` annotated.
+
+    ``duplicate_count`` is the number of OTHER creatives whose archive has the same non-empty
+    ``visual_hash`` (0 when the creative has no hash): one correlated count per row of the page,
+    served by the partial index on ``visual_hash``; no query per row.
+    """
+    others = (
+        CreativeArchive.objects.filter(visual_hash=OuterRef("archive__visual_hash"))
+        .exclude(visual_hash="")
+        .exclude(creative_id=OuterRef("pk"))
+        .order_by()
+        .values("visual_hash")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return queryset.select_related("archive").annotate(
+        duplicate_count=Coalesce(Subquery(others, output_field=IntegerField()), Value(0))
+    )
 
 
 def creative_list() -> QuerySet[Creative]:
-    """All creatives with their advertiser joined (newest ``last_shown`` first)."""
-    return Creative.objects.select_related("advertiser")
+    """All creatives with their advertiser and archive joined and ``duplicate_count`` (see
+    :func:`with_archive`), newest ``last_shown`` first."""
+    return with_archive(Creative.objects.select_related("advertiser"))
+
+
+def creative_detail() -> QuerySet[Creative]:
+    """Creatives as the detail endpoint shows them: :func:`creative_list` plus ad details."""
+    return creative_list().select_related("details")
 
 
 def creatives_in_json_list(queryset: QuerySet[Creative], field: str, value: str) -> QuerySet[Creative]:

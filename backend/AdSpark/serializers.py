@@ -7,10 +7,18 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import StatusURLField
+from core.serializers import StatusURLField, absolute_url
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
-from .models import Advertiser, Creative, CreativeDetails, FetchRun, StopReason
+from .models import (
+    Advertiser,
+    ArchiveStatus,
+    Creative,
+    CreativeArchive,
+    CreativeDetails,
+    FetchRun,
+    StopReason,
+)
 from .queries import QUERY_FIELD_SPECS, QUERY_FIELDS, FetchParamsError, normalize_fetch_params
 
 
@@ -81,8 +89,56 @@ class CreativeDetailsSerializer(serializers.ModelSerializer):
         ]
 
 
+# archive_status as the API shows it: "" = never tried; a capture under way is still "pending".
+ARCHIVE_STATUS_CHOICES = [
+    ("", "Never tried"),
+    ("pending", "Queued or capturing"),
+    ("archived", "Archived"),
+    ("failed", "Failed"),
+    ("skipped", "Nothing to capture"),
+]
+
+
+def creative_archive(creative: Creative) -> CreativeArchive | None:
+    """The creative's archive row, or None (no query when the queryset joined it)."""
+    try:
+        return creative.archive
+    except CreativeArchive.DoesNotExist:
+        return None
+
+
+def _file_url(file: Any, request: Any) -> str | None:
+    if not file:
+        return None
+    url = str(file.url)
+    # FileSystemStorage gives /media/…, made absolute with the request's host; S3 gives a
+    # bucket (or custom domain) URL, already absolute.
+    return url if url.startswith(("http://", "https://")) else absolute_url(request, url)
+
+
+# The archive fields (issue 13): archived_image_url / archived_thumbnail_url (absolute URLs of
+# the full PNG and the WebP thumbnail, or null), archive_status, visual_hash, duplicate_count.
+# Querysets should come from AdSpark.selectors.creative_list (archive joined, count annotated);
+# otherwise each row costs queries.
 class CreativeSerializer(serializers.ModelSerializer):
+    """An ad creative as last seen by SerpApi, with AdSpark's archived copy of how it looked."""
+
     advertiser_name = serializers.CharField(source="advertiser.name", read_only=True)
+    archived_image_url = serializers.SerializerMethodField(
+        help_text="Absolute URL of the archived full-size PNG, or null."
+    )
+    archived_thumbnail_url = serializers.SerializerMethodField(
+        help_text="Absolute URL of the archived WebP thumbnail (at most 400 px wide), or null."
+    )
+    archive_status = serializers.SerializerMethodField(
+        help_text='"" never tried, "pending" queued or capturing, "archived", "failed", "skipped".'
+    )
+    visual_hash = serializers.SerializerMethodField(
+        help_text='Perceptual hash (imagehash.phash, hex) of the archived image, or "".'
+    )
+    duplicate_count = serializers.SerializerMethodField(
+        help_text="Number of OTHER creatives with the same visual_hash (0 when none or unknown)."
+    )
 
     class Meta:
         model = Creative
@@ -105,7 +161,46 @@ class CreativeSerializer(serializers.ModelSerializer):
             "platforms",
             "created_at",
             "updated_at",
+            "archived_image_url",
+            "archived_thumbnail_url",
+            "archive_status",
+            "visual_hash",
+            "duplicate_count",
         ]
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_archived_image_url(self, obj: Creative) -> str | None:
+        archive = creative_archive(obj)
+        return _file_url(archive.image, self.context.get("request")) if archive else None
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_archived_thumbnail_url(self, obj: Creative) -> str | None:
+        archive = creative_archive(obj)
+        return _file_url(archive.thumbnail, self.context.get("request")) if archive else None
+
+    @extend_schema_field(serializers.ChoiceField(choices=ARCHIVE_STATUS_CHOICES))
+    def get_archive_status(self, obj: Creative) -> str:
+        archive = creative_archive(obj)
+        if archive is None:
+            return ""
+        return ArchiveStatus.PENDING if archive.status == ArchiveStatus.RUNNING else archive.status
+
+    def get_visual_hash(self, obj: Creative) -> str:
+        archive = creative_archive(obj)
+        return archive.visual_hash if archive else ""
+
+    def get_duplicate_count(self, obj: Creative) -> int:
+        count = getattr(obj, "duplicate_count", None)
+        if count is not None:
+            return int(count)
+        archive = creative_archive(obj)  # not annotated (a queryset not from creative_list)
+        if archive is None or not archive.visual_hash:
+            return 0
+        return (
+            CreativeArchive.objects.filter(visual_hash=archive.visual_hash)
+            .exclude(creative_id=obj.pk)
+            .count()
+        )
 
 
 class CreativeDetailSerializer(CreativeSerializer):

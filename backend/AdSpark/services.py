@@ -27,6 +27,7 @@ from django.utils import timezone
 from core.jobs import JobLeaseLost, Lease, job_claim, job_fail, job_succeed, lease_seconds, publish_on_commit
 from core.models import JobStatus
 
+from .archive import archive_enqueue
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, FetchRunCreative, StopReason
 from .parsing import CreativeRecord, ParseError, parse_creative, parse_details
 from .queries import FetchQuery, normalize_fetch_params
@@ -58,13 +59,15 @@ _CREATIVE_COLUMNS = [
 @dataclass
 class UpsertResult:
     """What one page did: creatives ``seen`` (distinct ids), ``new`` (inserted), ``updated``
-    (existing rows whose content changed), their ids in page order, and items skipped as
-    unparseable (``skipped``: one message each)."""
+    (existing rows whose content changed), their ids in page order, the ids ``new_ids`` that
+    were inserted (stored for the first time), and items skipped as unparseable (``skipped``:
+    one message each)."""
 
     seen: int = 0
     new: int = 0
     updated: int = 0
     creative_ids: list[str] = field(default_factory=list)
+    new_ids: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -402,7 +405,9 @@ def creative_upsert_page(
     # savepoint=False: inside a fetch run's page transaction a savepoint is two more round trips.
     with transaction.atomic(savepoint=False):
         written = _page_writer()(page, region=region, platform=platform)
-    result.new = sum(1 for _, inserted in written if inserted)
+    inserted = {creative_id for creative_id, was_inserted in written if was_inserted}
+    result.new_ids = [creative_id for creative_id in page.records if creative_id in inserted]  # page order
+    result.new = len(result.new_ids)
     result.updated = len(written) - result.new
     return result
 
@@ -507,6 +512,11 @@ def fetch_run_execute(
     seen_ids: list[str] = _seen_ids(run)
     seen_set = set(seen_ids)
     planned = run.progress_total or query.max_pages
+    # New creatives of this run captured at once (the rest wait for the backlog): the cap less
+    # those already counted, so a resumed run does not start over.
+    archive_budget = [
+        max(0, settings.ARCHIVE_PER_RUN_CAP - run.creatives_new) if settings.ARCHIVE_ENABLED else 0
+    ]
     stop_reason = StopReason.LAST_PAGE if pages_done and not token else StopReason.MAX_PAGES
     # While a page is written, the next one is already being fetched and parsed (one request
     # ahead, only within max_pages and the budget): HTTP, parsing and the database overlap
@@ -561,6 +571,7 @@ def fetch_run_execute(
                     planned=planned,
                     seen_ids=seen_ids,
                     seen_set=seen_set,
+                    archive_budget=archive_budget,
                 )
                 if upserted.skipped:
                     logger.warning(
@@ -639,8 +650,12 @@ def _store_page(
     planned: int,
     seen_ids: list[str],
     seen_set: set[str],
+    archive_budget: list[int],
 ) -> tuple[int, int, int | None, int, UpsertResult]:
     """Upsert one page and save the run's checkpoint in the same transaction.
+
+    Creatives stored for the first time are queued for the archive (after commit), while
+    ``archive_budget[0]`` (what is left of ``ARCHIVE_PER_RUN_CAP``) lasts; it is decreased.
 
     Returns the new ``(pages_done, searches_used, total_results, planned, upserted)``;
     ``seen_ids``/``seen_set`` are extended in place.
@@ -677,6 +692,8 @@ def _store_page(
             ignore_conflicts=True,
         )
         seen_ids.extend(new_ids)
+        if archive_budget[0] > 0 and upserted.new_ids:
+            archive_budget[0] -= len(archive_enqueue(upserted.new_ids[: archive_budget[0]]))
         # Only the lease holder writes the checkpoint: a delivery that lost its lease (its row
         # was taken over) rolls its page back instead of counting it twice.
         saved = FetchRun.objects.filter(pk=run_pk, status=JobStatus.RUNNING, lease_owner=lease.owner).update(

@@ -214,3 +214,50 @@ def cleanup_old_creatives_task(days_old: int = 90) -> dict[str, int]:
     from .cleanup import creatives_cleanup_old
 
     return creatives_cleanup_old(days_old=days_old)
+
+
+# --- Creative archive ----------------------------------------------------------------------
+# Services: AdSpark/archive.py. The capture runs on ai_generation (the worker's one browser).
+
+
+@shared_task(bind=True, base=JobTask, name="AdSpark.tasks.archive_creative_task")
+def archive_creative_task(self: Any, creative_id: str) -> dict[str, Any]:
+    """Capture creative ``creative_id`` into the archive (queue ``ai_generation``).
+
+    Returns ``{"creative_id", "status", "visual_hash", "error"}`` (status ``gone`` when the
+    creative was deleted). A repeated message for a capture that is not pending does nothing.
+    Transient errors (timeouts, connection errors, HTTP 5xx, browser hiccups) are retried with
+    backoff up to ``max_retries`` (backend/celery.py), then the capture fails with the last
+    reason; permanent errors (refused URL, HTTP 4xx, not an image) fail it at once, as do the
+    soft time limit and unexpected errors (which are raised).
+    """
+    from .archive import ArchivePermanentError, ArchiveTransientError, archive_capture, archive_fail
+
+    try:
+        row = archive_capture(creative_id=creative_id)
+    except ArchiveTransientError as exc:
+        if self.request.retries >= (self.max_retries or 0):
+            archive_fail(
+                creative_id=creative_id, error=f"{exc} (gave up after {self.request.retries + 1} attempts)"
+            )
+            return {"creative_id": creative_id, "status": "failed", "visual_hash": "", "error": str(exc)}
+        raise self.retry(exc=exc) from exc
+    except ArchivePermanentError as exc:
+        return {"creative_id": creative_id, "status": "failed", "visual_hash": "", "error": str(exc)}
+    if row is None:
+        return {"creative_id": creative_id, "status": "gone", "visual_hash": "", "error": ""}
+    return {
+        "creative_id": creative_id,
+        "status": row.status,
+        "visual_hash": row.visual_hash,
+        "error": row.error,
+    }
+
+
+@shared_task(name="AdSpark.tasks.archive_backlog_task")
+def archive_backlog_task(limit: int | None = None) -> dict[str, int]:
+    """Queue never-archived creatives and requeue lost or stalled captures (queue
+    ``maintenance``; beat every 10 minutes). Returns ``{"queued", "requeued"}``."""
+    from .archive import archive_backlog
+
+    return archive_backlog(limit=limit)

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from . import selectors
 from .filters import AdvertiserFilter, CreativeFilter
-from .models import Creative, FetchRun
+from .models import FetchRun
 from .ratelimit import SlidingWindowThrottle
 from .serializers import (
     AdvertiserSerializer,
@@ -76,7 +76,7 @@ class CreativeViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self) -> Any:
         if self.action == "retrieve":
-            return Creative.objects.select_related("advertiser", "details")
+            return selectors.creative_detail()
         return selectors.creative_list()
 
     def get_serializer_class(self) -> Any:

@@ -11,7 +11,7 @@ queue          work                                             concurrency memo
 ============== ================================================ =========== ======
 default        notifications, webhooks, small jobs, probes      2           512 MB
 data_fetch     SerpApi calls, ingestion, watch runs             2           1 GB
-ai_generation  screenshots and AI variant generation            1           2 GB
+ai_generation  screenshots, AI variants, creative archive       1           2 GB
 maintenance    cleanup, stuck-run repair, result pruning        1           512 MB
 ============== ================================================ =========== ======
 """
@@ -91,6 +91,23 @@ TASKS: dict[str, dict[str, Any]] = {
         "max_retries": 4,
         # One generation at a time per worker process already; this caps provider spend.
         "rate_limit": "30/m",
+    },
+    # One capture = an image download (ARCHIVE_TIMEOUT 20 s) or a preview rendering
+    # (SCREENSHOT_TIMEOUT 20 s) plus encoding: 90 s soft fails the capture with the reason,
+    # 120 s hard kills the child (AdSpark.archive.STALE_RUNNING_SECONDS is longer). Transient
+    # errors retry 3 times with backoff. No rate_limit: a rate-limited task is held in the
+    # worker's memory past the prefetch limit; ARCHIVE_PER_RUN_CAP and ARCHIVE_BACKLOG_BATCH
+    # bound how many captures wait ahead of a variant instead (~0.1-1 s each).
+    "AdSpark.tasks.archive_creative_task": {
+        "queue": QUEUE_AI_GENERATION,
+        "soft_time_limit": 90,
+        "time_limit": 120,
+        "max_retries": 3,
+    },
+    "AdSpark.tasks.archive_backlog_task": {
+        "queue": QUEUE_MAINTENANCE,
+        "soft_time_limit": 120,
+        "time_limit": 180,
     },
     "core.tasks.probe_task": {"queue": QUEUE_DEFAULT, "soft_time_limit": 10, "time_limit": 20},
     # One SET in Redis every minute (core.heartbeat); a tick older than a minute is dropped.

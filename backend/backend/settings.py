@@ -385,6 +385,51 @@ STATIC_URL = "static/"
 STATIC_ROOT = env_str("STATIC_ROOT") or str(REPO_DIR / "var" / "static")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env_str("MEDIA_ROOT") or str(REPO_DIR / "var" / "media")
+# Where uploaded and archived files live (django-storages): "filesystem" = MEDIA_ROOT, served at
+# MEDIA_URL by Django when MEDIA_SERVE (DEBUG by default) or by the reverse proxy; "s3" = an
+# S3-compatible bucket (AWS, MinIO, R2 …), whose URLs point at the bucket.
+MEDIA_STORAGE = env_choice("MEDIA_STORAGE", "filesystem", ("filesystem", "s3"))
+MEDIA_SERVE = env_bool("MEDIA_SERVE", DEBUG) and MEDIA_STORAGE == "filesystem"
+if MEDIA_STORAGE == "s3":
+    _media_storage: dict[str, object] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("AWS_STORAGE_BUCKET_NAME") or "",
+            "endpoint_url": env_str("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("AWS_S3_REGION_NAME") or None,
+            "access_key": env_str("AWS_ACCESS_KEY_ID") or None,
+            "secret_key": env_str("AWS_SECRET_ACCESS_KEY") or None,
+            "custom_domain": env_str("AWS_S3_CUSTOM_DOMAIN") or None,
+            "location": env_str("AWS_LOCATION") or "",
+            # Signed, expiring URLs unless the bucket (or its custom domain) is public.
+            "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", True),
+            "querystring_expire": env_int("AWS_QUERYSTRING_EXPIRE", 3600, minimum=60),
+            "file_overwrite": True,
+        },
+    }
+    if not _media_storage["OPTIONS"]["bucket_name"]:  # type: ignore[index]
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME.")
+else:
+    _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+STORAGES = {
+    "default": _media_storage,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# --- Creative archive (AdSpark.archive) ---------------------------------------------------------
+# Capture new creatives (full PNG, WebP thumbnail, perceptual hash) on the ai_generation queue.
+ARCHIVE_ENABLED = env_bool("ARCHIVE_ENABLED", True)
+# New creatives of one fetch run captured right away; the rest wait for the backlog task.
+ARCHIVE_PER_RUN_CAP = env_int("ARCHIVE_PER_RUN_CAP", 50, minimum=0)
+# Never-archived creatives the backlog task (every 10 min) queues per tick.
+ARCHIVE_BACKLOG_BATCH = env_int("ARCHIVE_BACKLOG_BATCH", 100, minimum=0)
+# Largest image download (bytes) and the seconds one download may take.
+ARCHIVE_MAX_BYTES = env_int("ARCHIVE_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+ARCHIVE_TIMEOUT = env_float("ARCHIVE_TIMEOUT", 20.0, minimum=0.5)
+# Largest image accepted (pixels, width x height): refuses decompression bombs.
+ARCHIVE_MAX_PIXELS = env_int("ARCHIVE_MAX_PIXELS", 16_000_000, minimum=1024)
+# A pending capture whose message waited this long (seconds) is queued again by the backlog.
+ARCHIVE_REQUEUE_SECONDS = env_int("ARCHIVE_REQUEUE_SECONDS", 3600, minimum=60)
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -1,8 +1,13 @@
 """URL map: ``/api/…`` (DRF), ``/api/schema/`` (OpenAPI), ``/api/docs/`` (Swagger UI), ``/admin/``,
-``/metrics`` is served by core.metrics.middleware (ahead of the host check)."""
+``/metrics`` is served by core.metrics.middleware (ahead of the host check); ``/media/…``
+(archived creatives, AI variant files) when ``MEDIA_SERVE`` (DEBUG and tests; production serves
+MEDIA_ROOT from the reverse proxy, or the files live in S3)."""
 
+from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.urls import include, path, re_path
+from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
@@ -16,3 +21,12 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]
+
+
+def media(request: HttpRequest, path: str) -> HttpResponse | FileResponse:
+    """A file under ``MEDIA_ROOT`` (read at request time: tests point it at a temporary directory)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
+if settings.MEDIA_SERVE:
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", media, name="media"))

@@ -201,6 +201,12 @@ DEFAULT_PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "kwargs": {"days_old": 90},
         "expire_seconds": 6 * 3600,
     },
+    # Captures never-archived creatives (AdSpark.archive): ARCHIVE_BACKLOG_BATCH per tick.
+    "Archive creatives backlog": {
+        "task": "AdSpark.tasks.archive_backlog_task",
+        "interval": (10, "minutes"),
+        "expire_seconds": 9 * 60,
+    },
     "Repair stuck runs": {
         "task": "core.tasks.repair_stuck_runs_task",
         "interval": (settings.JOB_REPAIR_INTERVAL_SECONDS, "seconds"),

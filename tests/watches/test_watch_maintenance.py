@@ -11,7 +11,7 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from AdSpark.cleanup import _referenced_elsewhere, creatives_cleanup_old
-from AdSpark.models import Creative, CreativeDetails, FetchRun, WatchRun
+from AdSpark.models import Creative, CreativeArchive, CreativeDetails, FetchRun, WatchRun
 from core.maintenance import DEFAULT_PERIODIC_TASKS, MAX_REQUEUES, old_runs_prune, stuck_runs_repair
 from core.models import JobStatus
 from tests.conftest import wait_for
@@ -115,10 +115,11 @@ def test_cleanup_deletes_old_creatives_in_batches_but_keeps_what_is_referenced(m
 
 
 def test_cleanup_keeps_creatives_that_any_other_model_points_at() -> None:
-    # Every foreign key to Creative except CreativeDetails' protects it (AI variants, saved creatives…)
+    # Every foreign key to Creative except CreativeDetails' and CreativeArchive's (parts of the
+    # creative) protects it (AI variants, saved creatives…)
     sql = str(_referenced_elsewhere(Creative.objects.all()).query)
     for relation in Creative._meta.related_objects:
-        if relation.related_model is CreativeDetails:
+        if relation.related_model in (CreativeDetails, CreativeArchive):
             assert relation.related_model._meta.db_table not in sql
         elif not relation.many_to_many:
             assert relation.related_model._meta.db_table in sql

@@ -767,12 +767,15 @@ export interface components {
             /** Format: date-time */
             readonly updated_at: string;
         };
+        /** @enum {string} */
+        ArchiveStatusEnum: "pending" | "archived" | "failed" | "skipped";
         AuthTokenRequest: {
             username: string;
             password: string;
         };
         /** @enum {unknown} */
         BlankEnum: "";
+        /** @description An ad creative as last seen by SerpApi, with AdSpark's archived copy of how it looked. */
         Creative: {
             ad_creative_id: string;
             readonly advertiser_id: string;
@@ -796,7 +799,24 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+            /**
+             * Format: uri
+             * @description Absolute URL of the archived full-size PNG, or null.
+             */
+            readonly archived_image_url: string | null;
+            /**
+             * Format: uri
+             * @description Absolute URL of the archived WebP thumbnail (at most 400 px wide), or null.
+             */
+            readonly archived_thumbnail_url: string | null;
+            /** @description "" never tried, "pending" queued or capturing, "archived", "failed", "skipped". */
+            readonly archive_status: components["schemas"]["ArchiveStatusEnum"] | components["schemas"]["BlankEnum"];
+            /** @description Perceptual hash (imagehash.phash, hex) of the archived image, or "". */
+            readonly visual_hash: string;
+            /** @description Number of OTHER creatives with the same visual_hash (0 when none or unknown). */
+            readonly duplicate_count: number;
         };
+        /** @description An ad creative as last seen by SerpApi, with AdSpark's archived copy of how it looked. */
         CreativeDetail: {
             ad_creative_id: string;
             readonly advertiser_id: string;
@@ -820,6 +840,22 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+            /**
+             * Format: uri
+             * @description Absolute URL of the archived full-size PNG, or null.
+             */
+            readonly archived_image_url: string | null;
+            /**
+             * Format: uri
+             * @description Absolute URL of the archived WebP thumbnail (at most 400 px wide), or null.
+             */
+            readonly archived_thumbnail_url: string | null;
+            /** @description "" never tried, "pending" queued or capturing, "archived", "failed", "skipped". */
+            readonly archive_status: components["schemas"]["ArchiveStatusEnum"] | components["schemas"]["BlankEnum"];
+            /** @description Perceptual hash (imagehash.phash, hex) of the archived image, or "". */
+            readonly visual_hash: string;
+            /** @description Number of OTHER creatives with the same visual_hash (0 when none or unknown). */
+            readonly duplicate_count: number;
             readonly details: components["schemas"]["CreativeDetails"] | null;
             raw?: unknown;
         };
@@ -1242,6 +1278,22 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+            /**
+             * Format: uri
+             * @description Absolute URL of the archived full-size PNG, or null.
+             */
+            readonly archived_image_url: string | null;
+            /**
+             * Format: uri
+             * @description Absolute URL of the archived WebP thumbnail (at most 400 px wide), or null.
+             */
+            readonly archived_thumbnail_url: string | null;
+            /** @description "" never tried, "pending" queued or capturing, "archived", "failed", "skipped". */
+            readonly archive_status: components["schemas"]["ArchiveStatusEnum"] | components["schemas"]["BlankEnum"];
+            /** @description Perceptual hash (imagehash.phash, hex) of the archived image, or "". */
+            readonly visual_hash: string;
+            /** @description Number of OTHER creatives with the same visual_hash (0 when none or unknown). */
+            readonly duplicate_count: number;
             /** Format: double */
             readonly rank: number | null;
             readonly title: string | null;
@@ -1474,6 +1526,22 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+            /**
+             * Format: uri
+             * @description Absolute URL of the archived full-size PNG, or null.
+             */
+            readonly archived_image_url: string | null;
+            /**
+             * Format: uri
+             * @description Absolute URL of the archived WebP thumbnail (at most 400 px wide), or null.
+             */
+            readonly archived_thumbnail_url: string | null;
+            /** @description "" never tried, "pending" queued or capturing, "archived", "failed", "skipped". */
+            readonly archive_status: components["schemas"]["ArchiveStatusEnum"] | components["schemas"]["BlankEnum"];
+            /** @description Perceptual hash (imagehash.phash, hex) of the archived image, or "". */
+            readonly visual_hash: string;
+            /** @description Number of OTHER creatives with the same visual_hash (0 when none or unknown). */
+            readonly duplicate_count: number;
             /** Format: date-time */
             readonly first_seen_by_watch: string;
             readonly watch_run: number | null;
@@ -1842,6 +1910,8 @@ export interface operations {
                 shown_after?: string;
                 shown_before?: string;
                 target_domain?: string;
+                /** @description A perceptual hash (hex) from `visual_hash`: the creatives that look the same. */
+                visual_hash?: string;
             };
             header?: never;
             path?: never;
