@@ -47,9 +47,9 @@ export function TimelineChart({ timeline }: { timeline: Timeline }) {
         {series === "first_shown" ? "Creatives first shown each week" : "Creatives shown at some point each week"}, by format,
         over the last {rows.length} weeks ({formatNumber(total)} in all).
       </p>
-      <div className="timeline-chart" role="img" aria-label={`Bar chart: ${series === "first_shown" ? "creatives first shown" : "active creatives"} per week by format`}>
+      <div className="timeline-chart">
         <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }}>
+          <BarChart data={rows} margin={{ top: 8, right: 8, bottom: 0, left: -16 }} title={`${series === "first_shown" ? "Creatives first shown" : "Active creatives"} per week by format`}>
             <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
             <XAxis dataKey="week" tickFormatter={(v: string) => v.slice(5)} tick={{ fontSize: 11, fill: "var(--muted)" }} />
             <YAxis allowDecimals={false} tick={{ fontSize: 11, fill: "var(--muted)" }} />
