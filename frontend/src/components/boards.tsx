@@ -119,17 +119,28 @@ export function SaveToBoard({ creativeId }: { creativeId: string }) {
     }
   }
 
+  // Optimistic: the checkbox follows the click at once and reverts if the API refuses.
   async function toggle(board: Board) {
     setError(null);
     const held = saved?.find((s) => s.id === board.id);
+    if (held && held.item_id < 0) return; // still being saved
     try {
       if (held) {
-        await api(`/api/adspark/boards/${board.id}/items/${held.item_id}/`, { method: "DELETE" });
         setSaved((s) => (s ?? []).filter((x) => x.id !== board.id));
+        await api(`/api/adspark/boards/${board.id}/items/${held.item_id}/`, { method: "DELETE" }).catch((err) => {
+          setSaved((s) => [...(s ?? []), held]);
+          throw err;
+        });
         setStatus(`Removed from ${board.name}.`);
       } else {
-        const item = await api<{ id: number }>(`/api/adspark/boards/${board.id}/items/`, { method: "POST", body: { creative_id: creativeId } });
-        setSaved((s) => [...(s ?? []), { id: board.id, name: board.name, item_id: item.id }]);
+        setSaved((s) => [...(s ?? []), { id: board.id, name: board.name, item_id: -1 }]);
+        const item = await api<{ id: number }>(`/api/adspark/boards/${board.id}/items/`, { method: "POST", body: { creative_id: creativeId } }).catch(
+          (err) => {
+            setSaved((s) => (s ?? []).filter((x) => x.id !== board.id));
+            throw err;
+          },
+        );
+        setSaved((s) => (s ?? []).map((x) => (x.id === board.id ? { ...x, item_id: item.id } : x)));
         setStatus(`Saved to ${board.name}.`);
       }
     } catch (err) {
