@@ -79,7 +79,7 @@ test("boards list: create, open, rename", async ({ page }, testInfo) => {
   await expect(page.getByRole("heading", { name: BOARD, level: 1 })).toBeVisible();
   boardPath = new URL(page.url()).pathname;
   await page.getByRole("button", { name: "Rename" }).click();
-  await page.getByLabel("Name").fill(`${BOARD} 2026`);
+  await page.getByLabel("Name", { exact: true }).fill(`${BOARD} 2026`);
   await page.getByRole("button", { name: "Save", exact: true }).click();
   await expect(page.getByRole("heading", { name: `${BOARD} 2026`, level: 1 })).toBeVisible();
 });

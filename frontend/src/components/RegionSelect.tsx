@@ -44,7 +44,7 @@ export function RegionSelect({ value, onChange, label = "Region", anyLabel = "An
         id={searchId}
         type="search"
         aria-label={`Find a ${label.toLowerCase()}`}
-        placeholder="Type to find a region…"
+        placeholder="Type a name…"
         value={query}
         onChange={(e) => {
           setQuery(e.target.value);
