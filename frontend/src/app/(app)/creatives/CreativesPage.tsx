@@ -6,7 +6,8 @@ import { useState } from "react";
 import { CreativeCard, CreativeDetailsPanel } from "@/components/creatives";
 import { BulkSaveToBoard } from "@/components/boards";
 import { RegionSelect } from "@/components/RegionSelect";
-import { Empty, Loading, Pagination } from "@/components/ui";
+import { EmptyState } from "@/components/EmptyState";
+import { Loading, Pagination } from "@/components/ui";
 import { type Page, withQuery } from "@/lib/api";
 import { type ArchivedCreative, creativesExportUrl } from "@/lib/creatives";
 import { CREATIVE_FORMATS, formatNumber, PLATFORMS } from "@/lib/format";
@@ -135,15 +136,15 @@ export function CreativesPage() {
           {results && results.results.length === 0 ? (
             <div className="card" data-testid="empty-state">
               {filtered ? (
-                <Empty title="No creatives match these filters">
+                <EmptyState title="No creatives match these filters">
                   <p>Loosen the filters, or fetch more from the Transparency Center.</p>
                   <button type="button" onClick={() => update(Object.fromEntries([...FILTERS, "page"].map((k) => [k, null])))}>Clear filters</button>
-                </Empty>
+                </EmptyState>
               ) : (
-                <Empty title="No creatives yet">
+                <EmptyState title="No creatives yet">
                   <p>AdSpark has not fetched any ads yet. Fetch an advertiser from the Transparency Center to start.</p>
                   <Link className="button primary" href="/fetch">Fetch creatives</Link>
-                </Empty>
+                </EmptyState>
               )}
             </div>
           ) : null}

@@ -3,7 +3,8 @@
 import "@/components/gallery.css";
 
 import { CreativeMedia } from "@/components/creatives";
-import { Empty, Loading } from "@/components/ui";
+import { EmptyState } from "@/components/EmptyState";
+import { Loading } from "@/components/ui";
 import { type SharedBoard, sharedItems } from "@/lib/creatives";
 import { formatDate, formatNumber } from "@/lib/format";
 import { useApi } from "@/lib/useApi";
@@ -18,9 +19,9 @@ export function SharedBoardPage({ token }: { token: string }) {
       {loading && !data ? <Loading /> : null}
       {error && !data ? (
         <div className="card">
-          <Empty title="This board is not shared">
+          <EmptyState title="This board is not shared">
             <p>The link is wrong, or its owner has revoked it.</p>
-          </Empty>
+          </EmptyState>
         </div>
       ) : null}
       {data ? (

@@ -7,7 +7,8 @@ import Link from "next/link";
 import type { Advertiser } from "@/api/types";
 import { CreativeCard, CreativeDetailsPanel } from "@/components/creatives";
 import { TimelineChart, WeekChanges } from "@/components/Timeline";
-import { Empty, Loading, Pagination } from "@/components/ui";
+import { EmptyState } from "@/components/EmptyState";
+import { Loading, Pagination } from "@/components/ui";
 import { type Page, withQuery } from "@/lib/api";
 import { type ArchivedCreative, creativesExportUrl, type Timeline } from "@/lib/creatives";
 import { formatDate, formatNumber } from "@/lib/format";
@@ -49,13 +50,13 @@ export function AdvertiserPage({ advertiserId }: { advertiserId: string }) {
       </header>
       {advertiser.error && !a ? (
         <div className="card" data-testid="unknown-advertiser">
-          <Empty title="No ads for this advertiser">
+          <EmptyState title="No ads for this advertiser">
             <p>
               AdSpark has no creatives for <span className="mono">{advertiserId}</span>: SerpApi found no ads for this id in the
               Transparency Center, or it has not been fetched yet.
             </p>
             <Link className="button primary" href={`/fetch?advertiser_ids=${advertiserId}`}>Fetch this advertiser</Link>
-          </Empty>
+          </EmptyState>
         </div>
       ) : null}
       {a ? (

@@ -7,7 +7,8 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 
 import { CreativeCard, CreativeDetailsPanel } from "@/components/creatives";
-import { Empty, Loading, Pagination } from "@/components/ui";
+import { EmptyState } from "@/components/EmptyState";
+import { Loading, Pagination } from "@/components/ui";
 import { api, type Page, withQuery } from "@/lib/api";
 import { type Board, type BoardItem, boardExportUrl } from "@/lib/creatives";
 import { formatDate } from "@/lib/format";
@@ -44,10 +45,10 @@ export function BoardPage({ boardId }: { boardId: string }) {
   if (board.error && !b) {
     return (
       <div className="card">
-        <Empty title="Board not found">
+        <EmptyState title="Board not found">
           <p>{board.error}</p>
           <Link href="/boards">All boards</Link>
-        </Empty>
+        </EmptyState>
       </div>
     );
   }
@@ -79,10 +80,10 @@ export function BoardPage({ boardId }: { boardId: string }) {
           {items.loading && !items.data ? <Loading /> : null}
           {items.data && !items.data.results.length ? (
             <div className="card">
-              <Empty title="This board is empty">
+              <EmptyState title="This board is empty">
                 <p>Use “Save to board” on a creative to add it here.</p>
                 <Link className="button" href="/creatives">Browse creatives</Link>
-              </Empty>
+              </EmptyState>
             </div>
           ) : null}
           {items.data?.results.length ? (
