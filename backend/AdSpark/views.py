@@ -34,7 +34,8 @@ from .serializers import (
     TimelineQuerySerializer,
     TimelineSerializer,
 )
-from .services import fetch_run_cancel, fetch_run_create
+from .serpapi_client import SerpApiError
+from .services import creative_details_fetch, fetch_run_cancel, fetch_run_create
 from .timeline import advertiser_timeline
 
 
@@ -167,7 +168,51 @@ class CreativeViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.creative_list()
 
     def get_serializer_class(self) -> Any:
-        return CreativeDetailSerializer if self.action == "retrieve" else CreativeSerializer
+        return (
+            CreativeDetailSerializer if self.action in ("retrieve", "fetch_details") else CreativeSerializer
+        )
+
+    def get_throttles(self) -> list[Any]:
+        if self.action == "fetch_details":  # spends a SerpApi search, like a fetch
+            self.throttle_scope = "fetch"
+            return [SlidingWindowThrottle()]
+        return super().get_throttles()
+
+    @extend_schema(
+        request=None,
+        responses={
+            200: CreativeDetailSerializer,
+            502: OpenApiResponse(description="SerpApi refused the request (bad key, bad parameters)"),
+            503: OpenApiResponse(description="SerpApi is unreachable or rate-limited; try again later"),
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="fetch-details")
+    def fetch_details(self, request: Request, ad_creative_id: str | None = None) -> Response:
+        """``POST /api/adspark/creatives/{id}/fetch-details/``: fetch this creative's ad details
+        from SerpApi now (one search, ``google_ads_transparency_center_ad_details`` under the
+        first region it was seen in) and answer the creative with them, like ``GET`` does.
+
+        SerpApi failures answer ``503`` (transient: timeout, 5xx, rate limit; ``Retry-After``
+        when known) or ``502`` (permanent: key or parameters), with a ``detail`` in plain words.
+        """
+        creative = self.get_object()
+        try:
+            creative_details_fetch(ad_creative_id=creative.ad_creative_id)
+        except SerpApiError as exc:
+            if exc.transient:
+                retry_after = getattr(exc, "retry_after", None)
+                headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else {}
+                return Response(
+                    {"detail": "SerpApi could not be reached just now: try again in a moment."},
+                    status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                    headers=headers,
+                )
+            return Response(
+                {"detail": "SerpApi refused the ad-details request: an operator must check the SerpApi key."},
+                status=status.HTTP_502_BAD_GATEWAY,
+            )
+        fresh = selectors.creative_detail().get(pk=creative.pk)
+        return Response(CreativeDetailSerializer(fresh, context={"request": request}).data)
 
 
 class AdvertiserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

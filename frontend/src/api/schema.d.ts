@@ -329,6 +329,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/adspark/creatives/{ad_creative_id}/fetch-details/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description ``POST /api/adspark/creatives/{id}/fetch-details/``: fetch this creative's ad details
+         *     from SerpApi now (one search, ``google_ads_transparency_center_ad_details`` under the
+         *     first region it was seen in) and answer the creative with them, like ``GET`` does.
+         *
+         *     SerpApi failures answer ``503`` (transient: timeout, 5xx, rate limit; ``Retry-After``
+         *     when known) or ``502`` (permanent: key or parameters), with a ``detail`` in plain words.
+         */
+        post: operations["adspark_creatives_fetch_details_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/adspark/creatives/export/": {
         parameters: {
             query?: never;
@@ -3846,6 +3870,87 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+        };
+    };
+    adspark_creatives_fetch_details_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A unique value identifying this creative. */
+                ad_creative_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreativeDetail"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description SerpApi refused the request (bad key, bad parameters) */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description SerpApi is unreachable or rate-limited; try again later */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

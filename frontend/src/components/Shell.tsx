@@ -13,6 +13,7 @@ export const NAV: Array<{ href: string; label: string; icon: string }> = [
   { href: "/search", label: "Search", icon: "⌕" },
   { href: "/creatives", label: "Creatives", icon: "▦" },
   { href: "/advertisers", label: "Advertisers", icon: "◈" },
+  { href: "/boards", label: "Boards", icon: "▤" },
   { href: "/fetch", label: "Fetch now", icon: "⇣" },
   { href: "/watches", label: "Watches", icon: "◉" },
   { href: "/variants", label: "Variants", icon: "✦" },

@@ -3,6 +3,7 @@
 import { useRef, useState } from "react";
 
 import type { Creative } from "@/api/types";
+import { CreativePicker } from "@/components/CreativePicker";
 import { CreativeMedia } from "@/components/creatives";
 import { Field, FormErrors, Loading, ProgressBar, StatusBadge } from "@/components/ui";
 import { api, ApiError, type FieldErrors, type Page } from "@/lib/api";
@@ -14,41 +15,53 @@ import { newIdempotencyKey, PROVIDERS, proxiedPath, type Render, type Variant } 
 
 const FIELDS = ["creative", "prompt", "provider"];
 
+function splitIds(value: string): string[] {
+  return value.split(",").map((v) => v.trim()).filter(Boolean);
+}
+
 export function VariantsPage() {
   const [params, update] = useQueryState();
   const variantId = params.get("variant");
-  const preselected = params.get("creative") ?? "";
-  const creatives = useApi<Page<Creative>>("/api/adspark/creatives/?page_size=100");
+  // `?creative=<id>` from a creative's "Generate a variant"; `?creatives=a,b` from a bulk selection.
+  const preselected = params.get("creatives") || params.get("creative") || "";
   const history = useApi<Page<Variant>>(`/api/ai/variants/?page_size=12&v=${variantId ?? ""}`);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formErrors, setFormErrors] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
   const idempotencyKey = useRef(newIdempotencyKey());
-  const [creative, setCreative] = useState(preselected);
+  const [chosen, setChosen] = useState<string[]>(splitIds(preselected));
   const [lastPreselected, setLastPreselected] = useState(preselected);
+  const [queued, setQueued] = useState<string | null>(null);
   if (preselected !== lastPreselected) {
     // Arriving from a creative's "Generate a variant" link picks that creative.
     setLastPreselected(preselected);
-    setCreative(preselected);
+    setChosen(splitIds(preselected));
   }
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
-    const body = {
-      creative: String(form.get("creative") ?? ""),
-      prompt: String(form.get("prompt") ?? ""),
-      provider: String(form.get("provider") ?? "template"),
-    };
+    const ids = chosen.length ? chosen : [""];
+    const prompt = String(form.get("prompt") ?? "");
+    const provider = String(form.get("provider") ?? "template");
     setBusy(true);
     setErrors({});
     setFormErrors([]);
+    setQueued(null);
     try {
-      const variant = await api<Variant>("/api/ai/variants/", {
-        method: "POST", body, headers: { "Idempotency-Key": idempotencyKey.current },
-      });
+      // One variant per chosen creative; each gets its own idempotency key, reused on a double click.
+      let last: Variant | null = null;
+      for (const [i, creative] of ids.entries()) {
+        last = await api<Variant>("/api/ai/variants/", {
+          method: "POST",
+          body: { creative, prompt, provider },
+          headers: { "Idempotency-Key": `${idempotencyKey.current}-${i}` },
+        });
+      }
       idempotencyKey.current = newIdempotencyKey(); // a double click reuses the key; a new submit does not
-      update({ variant: variant.id, creative: body.creative });
+      if (ids.length > 1) setQueued(`${ids.length} variants queued: they appear under “Your variants”.`);
+      if (last) update({ variant: last.id, creative: ids.length === 1 ? ids[0] : null, creatives: ids.length > 1 ? ids.join(",") : null });
+      history.reload();
     } catch (err) {
       const e = err as ApiError;
       setErrors(e.fieldErrors ?? {});
@@ -60,7 +73,6 @@ export function VariantsPage() {
     }
   }
 
-  const options = creatives.data?.results ?? [];
   return (
     <>
       <header className="page-header">
@@ -73,19 +85,13 @@ export function VariantsPage() {
         <section className="card" aria-labelledby="variant-form-title">
           <h2 id="variant-form-title">New variant</h2>
           <FormErrors errors={formErrors} />
-          {creatives.loading && !creatives.data ? <Loading label="Loading creatives…" /> : null}
+          {queued ? <div className="alert alert-ok" role="status">{queued}</div> : null}
           <form className="form" onSubmit={submit} noValidate>
-            <Field label="Creative" name="creative" errors={errors.creative}>
+            <Field label="Creative" name="creative" errors={errors.creative}
+              hint={chosen.length > 1 ? `${chosen.length} creatives: one variant is generated for each.` : undefined}>
               {(p) => (
-                <select {...p} value={creative} onChange={(e) => setCreative(e.target.value)}>
-                  <option value="">Choose a creative…</option>
-                  {creative && !options.some((c) => c.ad_creative_id === creative) ? <option value={creative}>{creative}</option> : null}
-                  {options.map((c) => (
-                    <option key={c.ad_creative_id} value={c.ad_creative_id}>
-                      {c.advertiser_name} · {c.format} · {c.ad_creative_id}
-                    </option>
-                  ))}
-                </select>
+                <CreativePicker id={p.id} name="creative" value={chosen} onChange={setChosen} multiple
+                  describedBy={p["aria-describedby"]} invalid={Boolean(p["aria-invalid"])} />
               )}
             </Field>
             <Field label="Prompt" name="prompt" errors={errors.prompt} hint="3-1000 characters: the offer, tone or audience to aim for.">
