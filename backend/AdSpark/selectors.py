@@ -63,12 +63,19 @@ def advertiser_list() -> QuerySet[Advertiser]:
 def advertiser_names(advertiser_ids: Iterable[str]) -> dict[str, str]:
     """``{advertiser_id: name}`` of the stored advertisers among ``advertiser_ids`` that have a
     name (one query; unknown or unnamed ids are left out)."""
-    ids = set(advertiser_ids)
+    ids = sorted(set(advertiser_ids))
     if not ids:
         return {}
-    return dict(
-        Advertiser.objects.filter(advertiser_id__in=ids).exclude(name="").values_list("advertiser_id", "name")
-    )
+    # SQL, not the ORM: every 202 of POST /api/adspark/fetch/ runs this, and compiling the
+    # queryset cost 1.4 ms of the request's CPU against 0.3 ms for the query (bench/api_enqueue.py).
+    table = connection.ops.quote_name(Advertiser._meta.db_table)
+    placeholders = ", ".join(["%s"] * len(ids))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT advertiser_id, name FROM {table} WHERE advertiser_id IN ({placeholders}) AND name <> ''",  # noqa: S608 - identifiers only
+            ids,
+        )
+        return dict(cursor.fetchall())
 
 
 def fetch_run_list(*, user: Any) -> QuerySet[FetchRun]:
