@@ -158,6 +158,9 @@ class FetchRun(Job):
     retries = models.PositiveIntegerField(default=0)
     creative_ids = models.JSONField(default=list, blank=True)
     stop_reason = models.CharField(max_length=32, choices=StopReason.choices, blank=True, default="")
+    # When the retry of a transient SerpApi error is due (set by the task's retry, cleared when a
+    # delivery claims the run again): what "Retrying in … s" counts down to.
+    retry_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

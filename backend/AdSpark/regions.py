@@ -83,3 +83,26 @@ def normalize_region(value: str | int) -> str:
 def region_name(code: str) -> str:
     """Return the region's English name (``"2840"`` → ``"United States"``), or the code."""
     return regions().get(str(code), str(code))
+
+
+@lru_cache(maxsize=1)
+def _region_list() -> tuple[tuple[str, str, str], ...]:
+    letters = geo_to_letters()
+    rows = [(code, name, letters.get(code, "")) for code, name in regions().items()]
+    return tuple(sorted(rows, key=lambda row: (row[1].casefold(), row[0])))
+
+
+def region_list() -> list[dict[str, str]]:
+    """Every region as ``{"code": "2840", "name": "United States", "letters": "US"}``, sorted by
+    name (``letters`` is "" for the few geo codes without ISO alpha-2 letters)."""
+    return [{"code": code, "name": name, "letters": letters} for code, name, letters in _region_list()]
+
+
+def region_name_or_none(code: str | None) -> str | None:
+    """:func:`region_name` of a geo code or ISO letters, or None when ``code`` is empty or unknown."""
+    if not code:
+        return None
+    try:
+        return regions()[normalize_region(code)]
+    except UnknownRegionError:
+        return None

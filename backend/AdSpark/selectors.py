@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection
@@ -29,6 +30,17 @@ def creatives_in_json_list(queryset: QuerySet[Creative], field: str, value: str)
 def advertiser_list() -> QuerySet[Advertiser]:
     """All advertisers with ``creative_count``."""
     return Advertiser.objects.annotate(creative_count=Count("creatives"))
+
+
+def advertiser_names(advertiser_ids: Iterable[str]) -> dict[str, str]:
+    """``{advertiser_id: name}`` of the stored advertisers among ``advertiser_ids`` that have a
+    name (one query; unknown or unnamed ids are left out)."""
+    ids = set(advertiser_ids)
+    if not ids:
+        return {}
+    return dict(
+        Advertiser.objects.filter(advertiser_id__in=ids).exclude(name="").values_list("advertiser_id", "name")
+    )
 
 
 def fetch_run_list(*, user: Any) -> QuerySet[FetchRun]:

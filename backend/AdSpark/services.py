@@ -24,7 +24,16 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.jobs import JobLeaseLost, Lease, job_claim, job_fail, job_succeed, lease_seconds, publish_on_commit
+from core.jobs import (
+    JobLeaseLost,
+    Lease,
+    job_cancel,
+    job_claim,
+    job_fail,
+    job_succeed,
+    lease_seconds,
+    publish_on_commit,
+)
 from core.models import JobStatus
 
 from .models import Advertiser, Creative, CreativeDetails, FetchRun, FetchRunCreative, StopReason
@@ -494,6 +503,8 @@ def fetch_run_execute(
     if lease is None:
         return FetchRun.objects.get(pk=fetch_run_id)
     run = FetchRun.objects.get(pk=fetch_run_id)
+    if run.retry_at is not None:  # the retry it waited for is this delivery
+        FetchRun.objects.filter(pk=run.pk).update(retry_at=None)
     try:
         query = normalize_fetch_params(run.params)
     except ValueError as exc:
@@ -700,6 +711,29 @@ def _store_page(
 def fetch_run_fail(*, fetch_run_id: int, error: str) -> bool:
     """Mark fetch run ``fetch_run_id`` failed with ``error``; False if it had already ended."""
     return job_fail(FetchRun, pk=fetch_run_id, error=error)
+
+
+def fetch_run_cancel(*, fetch_run_id: int) -> bool:
+    """Cancel fetch run ``fetch_run_id`` (pending, running or waiting for a retry).
+
+    The row becomes ``cancelled`` at once (a conditional UPDATE, :func:`core.jobs.job_cancel`):
+    a delivery that is fetching stops before its next page (its lease renewal fails), and a
+    delivery that starts later, such as the retry of a transient error waiting on its countdown
+    (an ETA message), finds the row finished and does nothing. After commit the task is also
+    revoked (``app.control.revoke``) so workers drop that waiting message instead of waking up for
+    it; a broker that cannot be reached only costs that shortcut (logged), never the cancel.
+
+    Returns False if the run had already ended (succeeded, failed or cancelled).
+    """
+    from backend.celery import app
+
+    run = FetchRun.objects.only("celery_task_id").get(pk=fetch_run_id)
+    with transaction.atomic():
+        cancelled = job_cancel(FetchRun, pk=fetch_run_id, reason="Cancelled by its owner.", retry_at=None)
+    if cancelled and run.celery_task_id:
+        task_id = run.celery_task_id
+        publish_on_commit(lambda: app.control.revoke(task_id), what=f"the revoke of fetch run {fetch_run_id}")
+    return cancelled
 
 
 def fetch_run_note_retry(*, fetch_run_id: int, error: str, countdown: float) -> None:

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "AdSpark",
     "ai_agent",
     "search",
+    "boards",
 ]
 
 MIDDLEWARE = [
@@ -329,8 +330,11 @@ JOB_PENDING_REPUBLISH_SECONDS = env_int("JOB_PENDING_REPUBLISH_SECONDS", 600, mi
 WATCH_FETCH_SHARE_SECONDS = env_int("WATCH_FETCH_SHARE_SECONDS", 600, minimum=0)
 # Consecutive failed runs after which a watch is paused with the reason.
 WATCH_MAX_CONSECUTIVE_FAILURES = env_int("WATCH_MAX_CONSECUTIVE_FAILURES", 5, minimum=1)
-# Base URL of the web app, for links in alert e-mails and webhook payloads.
+# Base URL of the API server, for the API links of webhook payloads.
 ADSPARK_PUBLIC_URL = (env_str("ADSPARK_PUBLIC_URL") or "http://localhost:8000").rstrip("/")
+# Base URL of the web app (frontend/): alert e-mails link to its pages (/watches/{id},
+# /creatives?…) and shared boards are /shared/<token> there, never the raw API.
+APP_BASE_URL = (env_str("APP_BASE_URL") or "http://localhost:3000").rstrip("/")
 
 # --- Outbound URL safety (SSRF) -------------------------------------------------------------
 URL_ALLOW_LOOPBACK = env_bool("ADSPARK_ALLOW_LOOPBACK_URLS", False)

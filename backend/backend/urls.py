@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/auth/", include("accounts.urls")),
     path("api/auth/session/", include("rest_framework.urls")),
     path("api/adspark/", include("AdSpark.urls")),
+    path("api/adspark/", include("boards.urls")),
     path("api/ai/", include("ai_agent.urls")),
     path("api/search/", include("search.urls")),
     path("api/", include("core.urls")),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -32,6 +32,8 @@ UNAVAILABLE_BODY = {
     "detail": "A backing service is unavailable; try again shortly.",
     "code": "service_unavailable",
 }
+# The 404 body of a view that names no ``not_found_message`` (no model names: they are ours).
+NOT_FOUND = "Not found."
 # Longest error message returned (characters); ours are far shorter.
 MAX_MESSAGE_LENGTH = 300
 
@@ -54,12 +56,21 @@ def unavailable_response(exc: Exception, where: str) -> JsonResponse:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler, ``503 {"detail", "code": "service_unavailable"}`` for a Redis outage;
-    the body is always an object and every message is cut to :data:`MAX_MESSAGE_LENGTH`."""
+    the body is always an object and every message is cut to :data:`MAX_MESSAGE_LENGTH`.
+
+    A 404 of an unknown or another user's object (Django's ``Http404``, e.g. from
+    ``get_object()``) says the view's ``not_found_message`` ("This watch does not exist or is
+    not yours.") or ``"Not found."``, never a model name."""
     if isinstance(exc, UNAVAILABLE):
         view = context.get("view")
         logger.warning("%s: Redis is unavailable: %s", type(view).__name__ if view else "API", exc)
         return Response(UNAVAILABLE_BODY, status=503, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, Http404):
+        # Django's text names the model ("No Watch matches the given query."): say it in the
+        # view's words instead (its ``not_found_message``), or just "Not found.".
+        view = context.get("view")
+        response.data = {"detail": str(getattr(view, "not_found_message", None) or NOT_FOUND)}
     if response is not None:
         # A ValidationError raised with a list (a filter, a hand-raised one) is not about one
         # field: give it the shape of every other error body, an object.

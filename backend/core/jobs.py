@@ -286,12 +286,13 @@ def job_fail(model: type[Job], *, pk: int, error: str, lease: Lease | None = Non
     return _finish(model, pk=pk, status=JobStatus.FAILED, lease=lease, error=error, fields=fields)
 
 
-def job_cancel(model: type[Job], *, pk: int, reason: str = "Cancelled.") -> bool:
-    """Mark job ``pk`` cancelled (finished; the repair never re-queues it); False if it had ended.
+def job_cancel(model: type[Job], *, pk: int, reason: str = "Cancelled.", **fields: object) -> bool:
+    """Mark job ``pk`` cancelled (finished; the repair never re-queues it), setting ``fields``
+    too; False if it had ended.
 
     A delivery running it notices at its next :meth:`Lease.renew` (between pages) and stops.
     """
-    return _finish(model, pk=pk, status=JobStatus.CANCELLED, lease=None, error=reason, fields={})
+    return _finish(model, pk=pk, status=JobStatus.CANCELLED, lease=None, error=reason, fields=fields)
 
 
 def job_fail_registered(model: type[Job], *, pk: int, error: str) -> bool:

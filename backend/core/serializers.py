@@ -43,3 +43,9 @@ class StatusURLField(serializers.Field):
 
     def to_representation(self, value: Any) -> str:
         return status_url(view_name=self.view_name, pk=value.pk, request=self.context.get("request"))
+
+
+class DetailSerializer(serializers.Serializer):
+    """An error body with one message: ``{"detail": "…"}`` (404, 409 …)."""
+
+    detail = serializers.CharField()

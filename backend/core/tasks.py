@@ -3,6 +3,7 @@ every task that runs a job row."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import socket
 import time
@@ -177,13 +178,18 @@ class JobTask(Task):  # type: ignore[misc]  # celery-types' Task is generic
 
     def note_retry(self, exc: BaseException, countdown: float) -> None:
         """Record on the job row that ``exc`` will be retried in ``countdown`` seconds (and count
-        the retry in its ``retries`` field, if it has one)."""
+        the retry in its ``retries`` field and set its ``retry_at`` datetime, if it has them)."""
         model = self._model()
         if model is None:
             return
+        from django.utils import timezone
+
         fields: dict[str, Any] = {"error": f"Retrying in {countdown:.0f} s after: {exc}"[:4000]}
-        if any(field.name == "retries" for field in model._meta.concrete_fields):
+        names = {field.name for field in model._meta.concrete_fields}
+        if "retries" in names:
             fields["retries"] = F("retries") + 1  # the API shows how often a job was retried
+        if "retry_at" in names:  # when the retry is due: what the web app counts down to
+            fields["retry_at"] = timezone.now() + dt.timedelta(seconds=countdown)
         self._rows(model, task_id=self.request.id, kwargs=self.request.kwargs).filter(
             status=JobStatus.RUNNING
         ).update(**fields)

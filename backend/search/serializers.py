@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from AdSpark.models import Watch
 from AdSpark.queries import MAX_TEXT_LENGTH
+from AdSpark.regions import region_name_or_none
 from AdSpark.serializers import AdvertiserSerializer, CreativeSerializer, QueryFieldsMixin
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField
 
@@ -54,10 +55,18 @@ class SearchResponseSerializer(serializers.Serializer):
 
 
 class SearchHistoryEntrySerializer(serializers.ModelSerializer):
+    region_name = serializers.SerializerMethodField(
+        help_text="The name of the search's region filter, or null without one."
+    )
+
     class Meta:
         model = SearchHistoryEntry
-        fields = ["id", "q", "filters", "result_count", "searched_at"]
+        fields = ["id", "q", "filters", "region_name", "result_count", "searched_at"]
         read_only_fields = fields
+
+    def get_region_name(self, obj: SearchHistoryEntry) -> str | None:
+        region = (obj.filters or {}).get("region")
+        return region_name_or_none(str(region)) if region else None
 
 
 class SearchQueryRequestSerializer(QueryFieldsMixin, serializers.Serializer):

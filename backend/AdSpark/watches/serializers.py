@@ -12,6 +12,7 @@ from core.urlsafety import UnsafeURLError
 
 from ..models import Watch, WatchRun
 from ..queries import QUERY_FIELD_SPECS, FetchParamsError
+from ..regions import region_name_or_none
 from ..serializers import CreativeSerializer, QueryFieldsMixin
 from .services import QUERY_FIELDS, watch_query_normalize, webhook_url_check
 
@@ -61,6 +62,7 @@ class WatchSerializer(QueryFieldsMixin, StrictModelSerializer):
     webhook_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
     webhook_secret = CleanCharField(required=False, allow_blank=True, max_length=128, min_length=16)
     last_run = WatchRunSerializer(read_only=True, allow_null=True)
+    region_name = serializers.SerializerMethodField(help_text="The region's name, or null for all regions.")
 
     class Meta:
         model = Watch
@@ -68,6 +70,7 @@ class WatchSerializer(QueryFieldsMixin, StrictModelSerializer):
             "id",
             "name",
             *QUERY_FIELDS,
+            "region_name",
             "interval_minutes",
             "is_active",
             "next_run_at",
@@ -93,6 +96,9 @@ class WatchSerializer(QueryFieldsMixin, StrictModelSerializer):
             "created_at",
             "updated_at",
         ]
+
+    def get_region_name(self, obj: Watch) -> str | None:
+        return region_name_or_none(obj.region)
 
     def validate_webhook_url(self, value: str) -> str:
         if value:
