@@ -38,7 +38,7 @@ export function describeRun(run: FetchRunView, regions: Region[] = []): string {
   return parts.filter(Boolean).join(" · ");
 }
 
-/** "12 creatives (3 new)" for a finished run, for lists of runs. */
+/** "12 creatives (3 new)", for lists of runs whose summary does not say it (older APIs). */
 export function runCounts(run: FetchRunView): string {
   const creatives = `${formatNumber(run.creatives_seen)} creative${run.creatives_seen === 1 ? "" : "s"}`;
   return run.creatives_new ? `${creatives} (${formatNumber(run.creatives_new)} new)` : creatives;
@@ -73,7 +73,8 @@ export function progressOf(run: FetchRunView): { percent: number | null; detail:
 function FailedText({ run }: { run: FetchRunView }) {
   // `user_message` never carries SerpApi's raw text; `error` is the fallback of older APIs only.
   const message = run.user_message ?? run.error;
-  return <span className="field-error">{run.status === "cancelled" ? "Cancelled." : `Failed: ${message || "the fetch did not finish."}`}</span>;
+  if (run.status === "cancelled") return <span className="muted">{run.user_message || "Cancelled."}</span>;
+  return <span className="field-error">Failed: {message || "the fetch did not finish."}</span>;
 }
 
 /** Follows a fetch run: polls `/api/adspark/fetch-runs/{id}/` every second until it ends, with a

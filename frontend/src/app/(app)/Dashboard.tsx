@@ -66,7 +66,7 @@ export function Dashboard() {
               <li key={run.id} className="spread">
                 <Link href={`/fetch?run=${run.id}`} className="run-summary">#{run.id} {describeRun(run, regions)}</Link>
                 <span className="row" style={{ gap: ".5rem" }}>
-                  <span className="small muted">{runCounts(run)} · {timeAgo(run.created_at)}</span>
+                  <span className="small muted">{run.summary ? "" : `${runCounts(run)} · `}{timeAgo(run.created_at)}</span>
                   <StatusBadge status={run.status} />
                 </span>
               </li>

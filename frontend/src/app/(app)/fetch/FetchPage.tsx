@@ -146,7 +146,7 @@ export function FetchPage() {
                     #{run.id} {describeRun(run, regions)}
                   </button>
                   <span className="row" style={{ gap: ".5rem" }}>
-                    <span className="muted">{runCounts(run)} · {formatDate(run.created_at, true)}</span>
+                    <span className="muted">{run.summary ? "" : `${runCounts(run)} · `}{formatDate(run.created_at, true)}</span>
                     <StatusBadge status={run.status} />
                   </span>
                 </li>
