@@ -9,7 +9,8 @@ import { expect, type Page, test } from "@playwright/test";
 
 import { apiJson, type Credentials, fetchTesla, registerUser, signIn, snap, TESLA } from "./helpers";
 
-test.describe.configure({ mode: "serial" });
+// Independent tests (one failure does not hide the other pages' results); one worker runs them in order.
+test.describe.configure({ mode: "default" });
 
 const WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"];
 

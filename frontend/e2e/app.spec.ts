@@ -49,6 +49,13 @@ test("a signed-out link to a watch comes back to it after sign-in", async ({ pag
   await expect(page.getByRole("heading", { name: "Tesla watch", level: 1 })).toBeVisible();
   await snap(page, testInfo, "d-next-redirect");
 
+  // The other page alert e-mails link to: the creatives list with its filters.
+  await page.context().clearCookies();
+  await page.goto(`/creatives?advertiser_id=${TESLA}`);
+  await expect(page).toHaveURL(/\/login\?next=%2Fcreatives%3Fadvertiser_id%3DAR\d{20}$/);
+  await signInWithForm(page, alice);
+  await expect(page).toHaveURL(new RegExp(`/creatives\\?advertiser_id=${TESLA}$`));
+
   // Only paths on this site are followed.
   await page.context().clearCookies();
   await page.goto("/login?next=https%3A%2F%2Fevil.example%2F");

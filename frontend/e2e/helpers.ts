@@ -31,7 +31,8 @@ export async function signIn(page: Page, user: Credentials = USER): Promise<void
 
 /** A user of this run only (`<E2E_USERNAME>-<suffix>`), registered through the app. */
 export async function registerUser(request: APIRequestContext, suffix: string): Promise<Credentials> {
-  const user = { username: `${USER.username}-${suffix}`.slice(0, 150), password: USER.password };
+  // Unique per call: Playwright runs beforeAll again in the new worker that follows a failure.
+  const user = { username: `${USER.username}-${suffix}-${Date.now().toString(36)}`.slice(0, 150), password: USER.password };
   const response = await request.post("/auth/register", { data: { ...user, email: "" }, headers: WEB });
   expect(response.status(), await response.text()).toBe(201);
   return user;

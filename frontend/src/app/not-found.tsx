@@ -2,12 +2,13 @@ import type { Metadata } from "next";
 import Link from "next/link";
 
 import { NAV } from "@/components/nav";
+import { NotFoundCard } from "@/components/NotFoundCard";
 
 export const metadata: Metadata = { title: "Page not found" };
 
-/** The app's 404 (unknown paths, and pages that call `notFound()`, such as another user's watch):
- * the app's navigation and a way home, no internals. Rendered in the root layout only, so it
- * must not need the signed-in shell. */
+/** The 404 of unknown paths: rendered in the root layout only (signed in or not), so it brings
+ * the app's navigation itself. Pages inside the app that call `notFound()` (another user's
+ * watch) get `(app)/not-found.tsx` instead, inside the app's shell. */
 export default function NotFound() {
   return (
     <div className="not-found-page">
@@ -22,17 +23,7 @@ export default function NotFound() {
         </nav>
       </header>
       <main id="main" className="not-found-main">
-        <div className="card not-found-card" data-testid="not-found">
-          <p className="not-found-code" aria-hidden="true">404</p>
-          <h1>Page not found</h1>
-          <p className="muted">
-            This page does not exist, or it belongs to another account. Check the address, or go back to where you were.
-          </p>
-          <div className="row" style={{ justifyContent: "center" }}>
-            <Link className="button primary" href="/">Go to the dashboard</Link>
-            <Link className="button" href="/search">Search AdSpark</Link>
-          </div>
-        </div>
+        <NotFoundCard />
       </main>
     </div>
   );
