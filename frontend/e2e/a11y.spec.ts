@@ -66,11 +66,14 @@ test.beforeAll(async ({ playwright, baseURL }) => {
   await request.dispose();
 });
 
-/** Wait until the page has loaded what it shows (no "Loading…" left, no request in flight). */
+/** Wait until the page shows what it loaded: no "Loading…"/"Searching…"/"…" placeholder left.
+ * (Not "networkidle": pages keep polling, and hotlinked ad images may never answer offline.) */
 async function settle(page: Page) {
-  await page.waitForLoadState("networkidle");
-  await expect(page.getByText(/^(Loading|Searching)…$/)).toHaveCount(0);
+  await page.waitForLoadState("load");
   await expect(page.locator("main")).toBeVisible();
+  await expect(page.getByText(/^(Loading|Searching|Starting the fetch)…$/)).toHaveCount(0);
+  await expect(page.locator(".stat-value", { hasText: /^…$/ })).toHaveCount(0);
+  await page.waitForTimeout(300); // let the last answers render
 }
 
 for (const theme of ["light", "dark"] as const) {

@@ -210,6 +210,8 @@ def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str
             dify.stop()
 
 
+# The build (up to 15 min on a cold machine) and the specs (~10 min) outlast pytest.ini's 300 s.
+@pytest.mark.timeout(2400)
 @pytest.mark.django_db(transaction=True)
 def test_the_marketing_team_uses_adspark_in_a_browser(stack: dict[str, str]) -> None:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
