@@ -24,6 +24,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from django.conf import settings
@@ -57,6 +58,18 @@ def public_url(path: str) -> str:
     """Absolute URL of ``path`` on this deployment (``ADSPARK_PUBLIC_URL``, default localhost)."""
     base = settings.ADSPARK_PUBLIC_URL
     return base.rstrip("/") + path
+
+
+def app_url(path: str, **query: str) -> str:
+    """Absolute URL of a web-app page (``APP_BASE_URL`` + ``path`` + ``?query``): what people
+    open from an alert (the API's own URLs are for programs)."""
+    url = settings.APP_BASE_URL.rstrip("/") + path
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def creative_app_url(creative: Creative) -> str:
+    """The creatives gallery of the creative's advertiser with its details panel open."""
+    return app_url("/creatives", advertiser_id=creative.advertiser_id, creative=creative.ad_creative_id)
 
 
 def sign(body: bytes, secret: str) -> str:
@@ -94,6 +107,7 @@ def _creative_entry(creative: Creative) -> dict[str, Any]:
         "preview_url": creative.preview_url or None,
         "details_link": creative.details_link or None,
         "api_url": public_url(reverse("creative-detail", args=[creative.ad_creative_id])),
+        "app_url": creative_app_url(creative),
         "first_shown": creative.first_shown.isoformat() if creative.first_shown else None,
         "last_shown": creative.last_shown.isoformat() if creative.last_shown else None,
     }
@@ -105,12 +119,15 @@ def watch_alert_payload(*, watch_run_id: int) -> dict[str, Any]:
     Shape::
 
         {"event": "watch.new_creatives",
-         "watch": {"id", "name", "url"},
+         "watch": {"id", "name", "url", "app_url"},
          "run": {"id", "finished_at" (ISO-8601), "new_creatives_count", "is_baseline",
-                 "new_creatives_url"},
+                 "new_creatives_url", "app_url"},
          "creatives": [{"ad_creative_id", "advertiser_id", "advertiser_name", "format",
                         "image_url", "preview_url", "details_link" (Ads Transparency Center),
-                        "api_url", "first_shown", "last_shown"}, …],   # at most 100
+                        "api_url", "app_url", "first_shown", "last_shown"}, …],   # at most 100
+
+    ``url``/``api_url``/``new_creatives_url`` are API endpoints (``ADSPARK_PUBLIC_URL``), for
+    programs; ``app_url`` the web app's pages (``APP_BASE_URL``), for people.
          "truncated": bool}
     """
     run = WatchRun.objects.select_related("watch").get(pk=watch_run_id)
@@ -119,7 +136,12 @@ def watch_alert_payload(*, watch_run_id: int) -> dict[str, Any]:
     watch_url = public_url(reverse("watch-detail", args=[run.watch_id]))
     return {
         "event": EVENT_NEW_CREATIVES,
-        "watch": {"id": run.watch_id, "name": run.watch.name, "url": watch_url},
+        "watch": {
+            "id": run.watch_id,
+            "name": run.watch.name,
+            "url": watch_url,
+            "app_url": app_url(f"/watches/{run.watch_id}"),
+        },
         "run": {
             "id": run.pk,
             "finished_at": run.finished_at.isoformat() if run.finished_at else None,
@@ -127,6 +149,7 @@ def watch_alert_payload(*, watch_run_id: int) -> dict[str, Any]:
             "is_baseline": run.is_baseline,
             "new_creatives_url": public_url(reverse("watch-new-creatives", args=[run.watch_id]))
             + f"?run={run.pk}",
+            "app_url": app_url(f"/watches/{run.watch_id}", run=str(run.pk)),
         },
         "creatives": [_creative_entry(creatives[i]) for i in ids if i in creatives],
         "truncated": run.new_creatives_count > len(ids),
@@ -156,14 +179,18 @@ def watch_alert_email_send(*, watch_run_id: int) -> bool:
         f'Your watch "{run.watch.name}" found {run.new_creatives_count} new creative(s).',
         "",
     ]
+    # People open these links: the web app's pages, never the API (which offers a DELETE
+    # button in the browsable view).
     for creative in payload["creatives"]:
         lines.append(f"- {creative['ad_creative_id']} ({creative['advertiser_name']}, {creative['format']})")
-        for key in ("image_url", "details_link", "api_url"):
-            if creative[key]:
-                lines.append(f"    {key.replace('_', ' ')}: {creative[key]}")
+        lines.append(f"    open in AdSpark: {creative['app_url']}")
+        if creative["image_url"]:
+            lines.append(f"    image: {creative['image_url']}")
+        if creative["details_link"]:
+            lines.append(f"    in the Ads Transparency Center: {creative['details_link']}")
     if payload["truncated"]:
-        lines.append(f"… and more: {payload['run']['new_creatives_url']}")
-    lines += ["", f"Watch: {payload['watch']['url']}"]
+        lines.append(f"… and more: {payload['run']['app_url']}")
+    lines += ["", f"Watch: {payload['watch']['app_url']}"]
     try:
         send_mail(
             subject=f"[AdSpark] {run.new_creatives_count} new creative(s) for {run.watch.name}",

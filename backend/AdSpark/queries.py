@@ -192,7 +192,7 @@ def _advertiser_ids(value: Any) -> tuple[str, ...]:
     elif isinstance(value, (list, tuple)):
         parts = [str(part) for part in value]
     else:
-        raise ValueError("Give advertiser ids as a comma-separated string or a list.")
+        raise ValueError("Give advertiser IDs as a comma-separated list.")
     ids: list[str] = []
     for part in parts:
         advertiser_id = part.strip()
@@ -200,13 +200,13 @@ def _advertiser_ids(value: Any) -> tuple[str, ...]:
             continue
         if not ADVERTISER_ID_RE.fullmatch(advertiser_id):
             raise ValueError(
-                f"{echo(advertiser_id)} is not an advertiser id (AR followed by 20 digits, "
+                f"{echo(advertiser_id)} is not an advertiser ID (AR followed by 20 digits, "
                 "e.g. AR17828074650563772417)."
             )
         if advertiser_id not in ids:
             ids.append(advertiser_id)
     if len(ids) > MAX_ADVERTISER_IDS:
-        raise ValueError(f"At most {MAX_ADVERTISER_IDS} advertiser ids per query.")
+        raise ValueError(f"At most {MAX_ADVERTISER_IDS} advertiser IDs per query.")
     return tuple(ids)
 
 
@@ -276,7 +276,7 @@ def normalize_fetch_params(raw: Mapping[str, Any], *, allow_unknown: bool = Fals
             except ValueError as exc:
                 fail(key, str(exc))
     if dates["start_date"] and dates["end_date"] and dates["start_date"] > dates["end_date"]:
-        fail("end_date", "Must be on or after start_date.")
+        fail("end_date", "Must be on or after the start date.")
 
     political_ads = False
     if "political_ads" in values:
@@ -302,7 +302,7 @@ def normalize_fetch_params(raw: Mapping[str, Any], *, allow_unknown: bool = Fals
             fail("max_pages", str(exc))
 
     if not advertiser_ids and not text and id_key not in errors and "text" not in errors:
-        fail("non_field_errors", "Give at least one of advertiser_ids or text.")
+        fail("non_field_errors", "Give at least one advertiser ID or some text to search for.")
 
     if errors:
         raise FetchParamsError(errors)

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import StatusURLField
+from core.serializers import AllErrorsMixin, StatusURLField
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField, echo
 
 from . import explain, exports, selectors
@@ -128,7 +128,7 @@ class CreativeDetailSerializer(CreativeSerializer):
         return CreativeDetailsSerializer(details).data if details is not None else None
 
 
-class FetchRequestSerializer(QueryFieldsMixin, serializers.Serializer):
+class FetchRequestSerializer(AllErrorsMixin, QueryFieldsMixin, serializers.Serializer):
     """Body of ``POST /api/adspark/fetch/``; validated by :func:`normalize_fetch_params`."""
 
     query_fields = QUERY_FIELDS

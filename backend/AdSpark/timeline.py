@@ -91,10 +91,10 @@ def advertiser_timeline(*, advertiser: Advertiser, weeks: int = DEFAULT_WEEKS) -
         .annotate(n=Count("pk"))
         .order_by()
     )
-    for row in first_rows:
-        week = series.get(_as_date(row["week"]))
-        if week is not None and row["format"] in FORMATS:
-            week["first_shown"][row["format"]] += row["n"]
+    for first_row in first_rows:
+        counts = series.get(_as_date(first_row["week"]))
+        if counts is not None and first_row["format"] in FORMATS:
+            counts["first_shown"][first_row["format"]] += first_row["n"]
 
     spans = (
         creatives.filter(first_shown__lt=end, last_shown__gte=start)
@@ -107,15 +107,15 @@ def advertiser_timeline(*, advertiser: Advertiser, weeks: int = DEFAULT_WEEKS) -
         .order_by()
     )
     active: Counter[tuple[dt.date, str]] = Counter()
-    for row in spans:
-        week = max(_as_date(row["first"]), first_week)
-        until = min(_as_date(row["last"]), last_week)
+    for span in spans:
+        week: dt.date = max(_as_date(span["first"]), first_week)
+        until: dt.date = min(_as_date(span["last"]), last_week)
         while week <= until:
-            active[(week, row["format"])] += row["n"]
+            active[(week, span["format"])] += span["n"]
             week += dt.timedelta(weeks=1)
-    for (week, creative_format), count in active.items():
+    for (active_week, creative_format), count in active.items():
         if creative_format in FORMATS:
-            series[week]["active"][creative_format] = count
+            series[active_week]["active"][creative_format] = count
 
     since = newest - CHANGE_WINDOW
     new = (

@@ -9,12 +9,15 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from AdSpark.regions import UnknownRegionError, normalize_region
+from core.serializers import AllErrorsMixin
 from core.text import CleanCharField, StrictModelSerializer
 
 from .models import UserSettings
 
 
-class RegisterSerializer(serializers.Serializer):
+class RegisterSerializer(AllErrorsMixin, serializers.Serializer):
+    """Body of ``POST /api/auth/register/``; every error (the password's strength too) comes in one answer."""
+
     username = serializers.RegexField(
         r"^[\w.@+-]{3,150}$",
         max_length=150,
@@ -31,7 +34,8 @@ class RegisterSerializer(serializers.Serializer):
         return value
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        user = get_user_model()(username=attrs["username"], email=attrs.get("email", ""))
+        # .get: with AllErrorsMixin this also runs when the username failed its own checks
+        user = get_user_model()(username=attrs.get("username", ""), email=attrs.get("email", ""))
         try:
             password_validation.validate_password(attrs["password"], user)
         except DjangoValidationError as exc:

@@ -8,12 +8,15 @@ absolute when the serializer has a request in its context, a path otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import SkipField, get_error_detail
 
 
 def absolute_url(request: Any, path: str) -> str:
@@ -49,3 +52,49 @@ class DetailSerializer(serializers.Serializer):
     """An error body with one message: ``{"detail": "…"}`` (404, 409 …)."""
 
     detail = serializers.CharField()
+
+
+class AllErrorsMixin:
+    """Report every error of a request in one answer: the fields' own checks *and* the
+    serializer's ``validate()``.
+
+    DRF runs ``validate()`` only when every field passed, so a form learns about a bad region
+    (checked across fields in ``validate()``) only after fixing a blank name: two rounds. Here,
+    when some fields fail, ``validate()`` still runs on the fields that passed, and its errors
+    about those fields (not ones about missing or failed fields, which would mislead) are
+    added to the answer. Put it before the serializer class in the bases.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        values: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        if not isinstance(data, Mapping):
+            return super().to_internal_value(data)  # type: ignore[misc]  # DRF's "invalid" error
+        for field in self._writable_fields:  # type: ignore[attr-defined]
+            validate_method = getattr(self, "validate_" + field.field_name, None)
+            primitive = field.get_value(data)
+            try:
+                value = field.run_validation(primitive)
+                if validate_method is not None:
+                    value = validate_method(value)
+            except serializers.ValidationError as exc:
+                errors[field.field_name] = exc.detail
+            except DjangoValidationError as exc:
+                errors[field.field_name] = get_error_detail(exc)
+            except SkipField:
+                pass
+            else:
+                self.set_value(values, field.source_attrs, value)  # type: ignore[attr-defined]
+        if not errors:
+            return values
+        passed = {name for name in values if name in data}
+        try:
+            self.validate(dict(values))  # type: ignore[attr-defined]
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {}
+            for name, messages in detail.items():
+                if name in passed and name not in errors:
+                    errors[name] = messages
+        except (KeyError, TypeError, ValueError, AttributeError):
+            pass  # validate() needs a field that failed: its checks wait for the next round
+        raise serializers.ValidationError(errors)

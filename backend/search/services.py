@@ -7,8 +7,11 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from AdSpark.explain import FORMAT_WORDS, PLATFORM_WORDS
 from AdSpark.models import FetchRun
 from AdSpark.queries import FetchParamsError, normalize_fetch_params
+from AdSpark.regions import region_name_or_none
+from AdSpark.selectors import advertiser_names
 from AdSpark.services import fetch_run_create
 
 from .models import SearchHistoryEntry
@@ -26,16 +29,27 @@ def search_history_record(
 ) -> SearchHistoryEntry:
     """Remember that ``user`` searched ``q`` with ``filters`` and found ``result_count`` creatives.
 
-    Repeating the latest search (same text and filters) refreshes that entry instead of adding
-    another; only the newest ``HISTORY_LIMIT`` entries per user are kept.
+    Repeating any earlier search (same text, case and spacing aside, and same filters) moves
+    that entry to the top with the new time and count instead of adding another, so the
+    history holds each search once; only the newest ``HISTORY_LIMIT`` entries per user are kept.
     """
     now = timezone.now()
     with transaction.atomic():
-        latest = SearchHistoryEntry.objects.filter(owner=user).order_by("-searched_at", "-id").first()
-        if latest is not None and latest.q == q and latest.filters == filters:
+        same = [
+            entry
+            for entry in SearchHistoryEntry.objects.select_for_update()
+            .filter(owner=user, q__iexact=q)
+            .order_by("-searched_at", "-id")
+            if entry.filters == filters
+        ]
+        if same:
+            latest, duplicates = same[0], same[1:]
+            latest.q = q
             latest.searched_at = now
             latest.result_count = result_count
-            latest.save(update_fields=["searched_at", "result_count"])
+            latest.save(update_fields=["q", "searched_at", "result_count"])
+            if duplicates:  # rows recorded before searches were deduplicated
+                SearchHistoryEntry.objects.filter(pk__in=[entry.pk for entry in duplicates]).delete()
             return latest
         entry = SearchHistoryEntry.objects.create(
             owner=user, q=q, filters=filters, result_count=result_count, searched_at=now
@@ -101,10 +115,25 @@ def search_watch_data(
 
 
 def default_watch_name(*, q: str, filters: dict[str, Any]) -> str:
-    """A readable name for a watch saved from a search, e.g. ``Search: tesla (US, text)``."""
-    extras = [str(filters[key]) for key in ("region", "platform", "creative_format") if filters.get(key)]
-    suffix = f" ({', '.join(extras)})" if extras else ""
-    return f"Search: {q.strip()}{suffix}"[:200]
+    """A readable name for a watch saved from a search: what it watches and where, e.g.
+    ``Tesla, Inc. in United States`` (advertiser ids by their stored names),
+    ``“running shoes” in Canada``, ``“tesla.com” in all regions (text ads)``."""
+    params = search_query_params(q=q, filters=filters)
+    ids = params.get("advertiser_ids") or []
+    if ids:
+        names = advertiser_names(ids)
+        labels = [names.get(advertiser_id, advertiser_id) for advertiser_id in ids]
+        who = labels[0] if len(labels) == 1 else f"{labels[0]} +{len(labels) - 1} more"
+    else:
+        who = f"“{params.get('text', q.strip())}”"
+    where = region_name_or_none(str(filters.get("region") or "")) or "all regions"
+    extras = (
+        [FORMAT_WORDS.get(str(filters.get("creative_format")), "")] if filters.get("creative_format") else []
+    )
+    if filters.get("platform"):
+        extras.append(PLATFORM_WORDS.get(str(filters["platform"]).upper(), str(filters["platform"])))
+    suffix = f" ({', '.join(e for e in extras if e)})" if extras else ""
+    return f"{who} in {where}{suffix}"[:200]
 
 
 __all__ = [

@@ -135,6 +135,7 @@ class SearchHistoryDetailView(generics.DestroyAPIView):
     """``DELETE /api/search/history/{id}/``: forget one search (another user's is a 404)."""
 
     serializer_class = SearchHistoryEntrySerializer
+    not_found_message = "This search is not in your history."
 
     def get_queryset(self) -> QuerySet[Any]:
         return selectors.search_history_list(user=self.request.user)

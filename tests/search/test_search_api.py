@@ -165,6 +165,31 @@ class TestHistory:
             ("tesla", {"creative_format": "text"}, 1),
         ]
 
+    def test_it_keeps_one_entry_per_search_refreshed_when_it_is_repeated(
+        self, alice_client: APIClient, alice: object, catalogue: dict
+    ) -> None:
+        # Given alice searched tesla, then nike
+        alice_client.get("/api/search/", {"q": "tesla"})
+        alice_client.get("/api/search/", {"q": "nike"})
+        # When she searches tesla again (typed differently)
+        alice_client.get("/api/search/", {"q": "Tesla"})
+        # Then tesla is one chip, moved to the top with the new text, not a duplicate
+        history = alice_client.get("/api/search/history/").data["results"]
+        assert [h["q"] for h in history] == ["Tesla", "nike"]
+        assert SearchHistoryEntry.objects.count() == 2
+
+    def test_it_forgets_one_entry_on_delete_with_a_friendly_404_after(
+        self, alice_client: APIClient, alice: object, catalogue: dict
+    ) -> None:
+        alice_client.get("/api/search/", {"q": "tesla"})
+        alice_client.get("/api/search/", {"q": "nike"})
+        tesla = SearchHistoryEntry.objects.get(q="tesla")
+        assert alice_client.delete(f"/api/search/history/{tesla.pk}/").status_code == 204
+        assert [h["q"] for h in alice_client.get("/api/search/history/").data["results"]] == ["nike"]
+        again = alice_client.delete(f"/api/search/history/{tesla.pk}/")
+        assert again.status_code == 404
+        assert again.json() == {"detail": "This search is not in your history."}
+
     def test_it_is_private_to_each_user(
         self, alice_client: APIClient, alice: object, bob: object, catalogue: dict
     ) -> None:

@@ -21,7 +21,7 @@ def test_it_saves_a_text_search_as_a_watch(alice_client: APIClient, alice: objec
     assert response.status_code == 201, response.data
     watch = Watch.objects.get(pk=response.data["id"])
     assert watch.owner == alice
-    assert watch.name == "Search: tesla.com (US, text)"
+    assert watch.name == "“tesla.com” in United States (text ads)"
     assert (watch.text, watch.advertiser_ids, watch.region, watch.creative_format) == (
         "tesla.com",
         [],
@@ -62,3 +62,45 @@ def test_the_watch_is_private_to_whoever_saved_it(alice_client: APIClient, bob: 
 
     assert bob_client.get(f"/api/adspark/watches/{watch_id}/").status_code == 404
     assert alice_client.get(f"/api/adspark/watches/{watch_id}/").status_code == 200
+
+
+def test_it_names_an_advertiser_watch_by_the_advertiser_and_region(alice_client: APIClient) -> None:
+    from tests.factories import AdvertiserFactory
+
+    AdvertiserFactory(advertiser_id=TESLA, name="Tesla, Inc.")
+    response = alice_client.post("/api/search/save-as-watch/", {"q": TESLA, "region": "US"}, format="json")
+    assert response.status_code == 201, response.data
+    assert response.data["name"] == "Tesla, Inc. in United States"
+    assert (response.data["region"], response.data["region_name"]) == ("2840", "United States")
+    text = alice_client.post(
+        "/api/search/save-as-watch/", {"q": "running shoes", "region": "CA"}, format="json"
+    )
+    assert text.data["name"] == "“running shoes” in Canada"
+    anywhere = alice_client.post("/api/search/save-as-watch/", {"q": "AR00000000000000000001"}, format="json")
+    assert anywhere.data["name"] == "AR00000000000000000001 in all regions"
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+def test_the_first_scheduled_run_is_one_interval_after_the_baseline(alice_client: APIClient, serpapi) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from AdSpark.watches.dispatch import watch_run_create, watches_dispatch_due
+    from AdSpark.watches.services import watch_run
+
+    # Given a watch saved from a search, whose baseline runs at once (triggered by hand)
+    body = alice_client.post(
+        "/api/search/save-as-watch/", {"q": TESLA, "region": "US", "interval_minutes": 60}
+    ).data
+    watch = Watch.objects.get(pk=body["id"])
+    with transaction.atomic():
+        run = watch_run_create(watch=watch)
+    run = watch_run(watch_run_id=run.pk, task_id="baseline-task")
+    assert run.status == "succeeded" and run.is_baseline, run.error
+    # Then the next scheduled run is an interval later, not due at once
+    watch.refresh_from_db()
+    assert watch.next_run_at > timezone.now() + dt.timedelta(minutes=59)
+    assert watches_dispatch_due() == 0

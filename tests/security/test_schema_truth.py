@@ -72,6 +72,11 @@ SEMANTIC_VALIDATION = {
     ("POST", "/api/auth/register/"): "Django's password validators; the username must be free",
     ("POST", "/api/auth/token/"): "the credentials must be right",
     ("PATCH", "/api/auth/me/"): "default_region must be a known region",
+    ("GET", "/api/adspark/creatives/export/"): "as GET /api/adspark/creatives/",
+    ("POST", "/api/adspark/boards/"): "the owner may have one board of each name",
+    ("PATCH", "/api/adspark/boards/{id}/"): "as POST /api/adspark/boards/",
+    ("POST", "/api/adspark/boards/{id}/items/"): "the creative must be stored",
+    ("POST", "/api/adspark/boards/{id}/items/bulk/"): "every creative must be stored",
 }
 
 

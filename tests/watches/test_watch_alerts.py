@@ -11,7 +11,7 @@ import pytest
 from django.core import mail
 
 from AdSpark.alerts import SIGNATURE_HEADER, watch_alert_email_send, webhook_attempt
-from AdSpark.models import DeliveryStatus, WatchRun, WebhookDelivery
+from AdSpark.models import Creative, DeliveryStatus, WatchRun, WebhookDelivery
 from AdSpark.watches.dispatch import watch_run_create
 from AdSpark.watches.services import watch_run
 from tests.conftest import wait_for
@@ -59,6 +59,10 @@ def test_the_webhook_body_is_signed_with_the_watchs_secret(
     assert first["image_url"].startswith("https://tpc.googlesyndication.com/")
     assert first["details_link"].startswith("https://adstransparency.google.com/")
     assert first["api_url"].endswith(f"/api/adspark/creatives/{first['ad_creative_id']}/")
+    assert first["app_url"] == (
+        f"http://localhost:3000/creatives?advertiser_id={first['advertiser_id']}&creative={first['ad_creative_id']}"
+    )
+    assert payload["watch"]["app_url"] == f"http://localhost:3000/watches/{watch.pk}"
     # And the attempt is logged
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SUCCEEDED
@@ -121,6 +125,15 @@ def test_the_owner_gets_one_email_listing_the_new_creatives(serpapi, make_watch,
     assert "40 new creative(s)" in message.subject
     assert "https://adstransparency.google.com/" in message.body
     assert "https://tpc.googlesyndication.com/" in message.body
+    # and its links open the web app's pages (APP_BASE_URL), never the raw API
+    first = run.new_creative_ids[0]
+    assert f"http://localhost:3000/watches/{watch.pk}\n" in message.body + "\n"
+    creative = Creative.objects.get(pk=first)
+    assert (
+        f"http://localhost:3000/creatives?advertiser_id={creative.advertiser_id}&creative={first}"
+        in message.body
+    )
+    assert "/api/" not in message.body
 
 
 @pytest.mark.integration

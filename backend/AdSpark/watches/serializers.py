@@ -6,7 +6,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from core.serializers import StatusURLField
+from core.serializers import AllErrorsMixin, StatusURLField
 from core.text import ASCIIIntegerField, CleanCharField, StrictBooleanField, StrictModelSerializer
 from core.urlsafety import UnsafeURLError
 
@@ -47,7 +47,14 @@ class WatchRunSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WatchSerializer(QueryFieldsMixin, StrictModelSerializer):
+INTERVAL_ERRORS: dict[str, Any] = {
+    "min_value": f"The shortest interval is {Watch.MIN_INTERVAL_MINUTES} minutes.",
+    "max_value": f"The longest interval is a week ({Watch.MAX_INTERVAL_MINUTES} minutes).",
+    "invalid": "Give the interval as a whole number of minutes.",
+}
+
+
+class WatchSerializer(AllErrorsMixin, QueryFieldsMixin, StrictModelSerializer):
     """A watch: its query (validated exactly like ``POST /api/adspark/fetch/``), schedule and
     notification settings. ``advertiser_ids`` accepts a list or a comma-separated string;
     ``region`` ISO letters or a geo code (stored as the geo code). ``webhook_secret`` is
@@ -57,9 +64,17 @@ class WatchSerializer(QueryFieldsMixin, StrictModelSerializer):
     query_field_options = {"max_pages": {"allow_null": True}}
     advertiser_ids = serializers.JSONField(required=False, help_text=QUERY_FIELD_SPECS["advertiser_ids"].help)
     interval_minutes = ASCIIIntegerField(
-        required=False, min_value=Watch.MIN_INTERVAL_MINUTES, max_value=Watch.MAX_INTERVAL_MINUTES
+        required=False,
+        min_value=Watch.MIN_INTERVAL_MINUTES,
+        max_value=Watch.MAX_INTERVAL_MINUTES,
+        error_messages=INTERVAL_ERRORS,
     )
-    webhook_url = serializers.URLField(required=False, allow_blank=True, max_length=2000)
+    webhook_url = serializers.URLField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        error_messages={"invalid": "Enter a full web address starting with https:// (or http://)."},
+    )
     webhook_secret = CleanCharField(required=False, allow_blank=True, max_length=128, min_length=16)
     last_run = WatchRunSerializer(read_only=True, allow_null=True)
     region_name = serializers.SerializerMethodField(help_text="The region's name, or null for all regions.")

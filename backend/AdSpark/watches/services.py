@@ -322,7 +322,7 @@ def watch_run_record(*, watch_run_id: int, fetch: FetchRun) -> WatchRun:
     Under a lock on the watch row (two runs of one watch cannot both call a creative new):
     the fetch's ``creative_ids`` not yet seen by the watch become :class:`WatchCreative`
     rows and the run's ``new_creative_ids``; the run succeeds; the watch's failure count is
-    reset. Alerts (email, webhook) are scheduled after commit when there is something new and
+    reset. After the baseline the next scheduled run is one interval away (not due at once). Alerts (email, webhook) are scheduled after commit when there is something new and
     this is not the baseline, or the watch asks to be alerted on its baseline.
     """
     from ..alerts import watch_alerts_schedule
@@ -367,12 +367,20 @@ def watch_run_record(*, watch_run_id: int, fetch: FetchRun) -> WatchRun:
             progress_done=1,
             progress_total=1,
         )
+        fields: dict[str, Any] = {}
+        if baseline:
+            # The baseline (often run at once, by hand, right after the watch was saved) counts
+            # as this interval's run: the first scheduled run is one interval after it.
+            after_baseline = now + dt.timedelta(minutes=watch.interval_minutes)
+            if watch.next_run_at is None or watch.next_run_at < after_baseline:
+                fields["next_run_at"] = after_baseline
         Watch.objects.filter(pk=watch.pk).update(
             last_run_id=run.pk,
             last_success_at=now,
             consecutive_failures=0,
             baseline_at=Coalesce("baseline_at", Value(now)),
             updated_at=now,
+            **fields,
         )
         if alert:
             watch_alerts_schedule(watch=watch, watch_run_id=run.pk)

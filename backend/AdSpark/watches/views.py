@@ -36,6 +36,7 @@ class WatchRunViewSet(mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     serializer_class = WatchRunSerializer
     queryset = WatchRun.objects.none()  # the model, for the schema; rows: get_queryset()
     lookup_value_regex = r"[0-9]+"
+    not_found_message = "This watch run does not exist or is not yours."
 
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no signed-in user
@@ -54,6 +55,7 @@ class WatchViewSet(viewsets.ModelViewSet):
     serializer_class = WatchSerializer
     queryset = Watch.objects.none()  # the model, for the schema; rows: get_queryset()
     lookup_value_regex = r"[0-9]+"
+    not_found_message = "This watch does not exist or is not yours."
     filterset_fields = ["is_active"]
     search_fields = ["name", "text"]
     ordering_fields = ["name", "next_run_at", "created_at"]

@@ -11,7 +11,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Advertisers with creative counts; ``/{advertiser_id}/creatives/`` lists theirs. */
+        /**
+         * @description Advertisers with creative counts; ``/{advertiser_id}/creatives/`` lists theirs and
+         *     ``/{advertiser_id}/timeline/`` charts them per week.
+         */
         get: operations["adspark_advertisers_list"];
         put?: never;
         post?: never;
@@ -28,7 +31,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Advertisers with creative counts; ``/{advertiser_id}/creatives/`` lists theirs. */
+        /**
+         * @description Advertisers with creative counts; ``/{advertiser_id}/creatives/`` lists theirs and
+         *     ``/{advertiser_id}/timeline/`` charts them per week.
+         */
         get: operations["adspark_advertisers_retrieve"];
         put?: never;
         post?: never;
@@ -45,11 +51,219 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Advertisers with creative counts; ``/{advertiser_id}/creatives/`` lists theirs. */
+        /**
+         * @description Advertisers with creative counts; ``/{advertiser_id}/creatives/`` lists theirs and
+         *     ``/{advertiser_id}/timeline/`` charts them per week.
+         */
         get: operations["adspark_advertisers_creatives_list"];
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/advertisers/{advertiser_id}/timeline/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Creatives first shown and active per week by format, and what changed last week
+         *     (see :func:`AdSpark.timeline.advertiser_timeline`).
+         */
+        get: operations["adspark_advertisers_timeline_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/boards/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        get: operations["adspark_boards_list"];
+        put?: never;
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        post: operations["adspark_boards_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/boards/{id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        get: operations["adspark_boards_retrieve"];
+        put?: never;
+        post?: never;
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        delete: operations["adspark_boards_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        patch: operations["adspark_boards_partial_update"];
+        trace?: never;
+    };
+    "/api/adspark/boards/{id}/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description Every creative on the board with its note, as a CSV or JSON download. */
+        get: operations["adspark_boards_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/boards/{id}/items/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        get: operations["adspark_boards_items_list"];
+        put?: never;
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        post: operations["adspark_boards_items_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/boards/{id}/items/{item_id}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        delete: operations["adspark_boards_items_destroy"];
+        options?: never;
+        head?: never;
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        patch: operations["adspark_boards_items_partial_update"];
+        trace?: never;
+    };
+    "/api/adspark/boards/{id}/items/bulk/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        post: operations["adspark_boards_items_bulk_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/boards/{id}/share/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        post: operations["adspark_boards_share_create"];
+        /**
+         * @description The caller's boards; another user's board is a 404.
+         *
+         *     ``GET/POST {id}/items/``, ``PATCH/DELETE {id}/items/{item_id}/``, ``POST {id}/items/bulk/``,
+         *     ``POST/DELETE {id}/share/``.
+         */
+        delete: operations["adspark_boards_share_destroy"];
         options?: never;
         head?: never;
         patch?: never;
@@ -62,7 +276,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Creatives: filters (see CreativeFilter), ``search`` over advertiser name and domain, ordering. */
+        /**
+         * @description Creatives: filters (see CreativeFilter), ``search`` over advertiser name and domain, ordering;
+         *     ``GET export/`` streams every matching creative as CSV or JSON.
+         */
         get: operations["adspark_creatives_list"];
         put?: never;
         post?: never;
@@ -79,8 +296,51 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description Creatives: filters (see CreativeFilter), ``search`` over advertiser name and domain, ordering. */
+        /**
+         * @description Creatives: filters (see CreativeFilter), ``search`` over advertiser name and domain, ordering;
+         *     ``GET export/`` streams every matching creative as CSV or JSON.
+         */
         get: operations["adspark_creatives_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/creatives/{ad_creative_id}/boards/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description ``GET /api/adspark/creatives/{ad_creative_id}/boards/``: the caller's boards holding this
+         *     creative, ``[{id, name, item_id}]`` (empty when none; for the "saved" state of a button).
+         */
+        get: operations["adspark_creatives_boards_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/creatives/export/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description Every creative matching the list's filters, search and ordering (all pages), as a
+         *     download; ``ids`` narrows it to chosen creatives (a selection in the gallery).
+         */
+        get: operations["adspark_creatives_export"];
         put?: never;
         post?: never;
         delete?: never;
@@ -118,7 +378,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The caller's fetch runs (another user's run is a 404). */
+        /** @description The caller's fetch runs (another user's run is a 404); ``POST {id}/cancel/`` stops one. */
         get: operations["adspark_fetch_runs_list"];
         put?: never;
         post?: never;
@@ -135,8 +395,67 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** @description The caller's fetch runs (another user's run is a 404). */
+        /** @description The caller's fetch runs (another user's run is a 404); ``POST {id}/cancel/`` stops one. */
         get: operations["adspark_fetch_runs_retrieve"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/fetch-runs/{id}/cancel/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * @description Cancel a pending, running or retry-waiting run → 200 with the run (``cancelled``).
+         *
+         *     A run that is fetching stops before its next page; one waiting for a retry never makes
+         *     it. ``409 {"detail"}`` when the run had already ended.
+         */
+        post: operations["adspark_fetch_runs_cancel_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/regions/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description ``GET /api/adspark/regions/``: every region SerpApi knows (239), sorted by name. */
+        get: operations["adspark_regions_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/adspark/shared-boards/{token}/": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * @description ``GET /api/adspark/shared-boards/{token}/``: a shared board for anyone with the link (no
+         *     sign-in), read-only, its items paginated; an unknown or revoked token is a 404.
+         */
+        get: operations["adspark_shared_boards_retrieve"];
         put?: never;
         post?: never;
         delete?: never;
@@ -749,6 +1068,83 @@ export interface components {
         };
         /** @enum {unknown} */
         BlankEnum: "";
+        /**
+         * @description A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 image URLs of the newest
+         *     saved creatives), ``share_url`` while shared by link (else null).
+         */
+        Board: {
+            readonly id: number;
+            name: string;
+            description?: string;
+            readonly item_count: number;
+            /**
+             * Format: uri
+             * @description The web app's read-only page of this board while it is shared, else null.
+             */
+            readonly share_url: string | null;
+            /** @description Image URLs of up to 4 of the newest saved creatives. */
+            readonly cover_thumbnails: string[];
+            /** Format: date-time */
+            readonly created_at: string;
+            /** Format: date-time */
+            readonly updated_at: string;
+        };
+        /** @description Body of ``POST /boards/{id}/items/bulk/``: up to 500 creative IDs and one note for all. */
+        BoardBulkAddRequest: {
+            creative_ids: string[];
+            note?: string;
+        };
+        BoardBulkAddResult: {
+            /** @description Creatives saved now. */
+            added: number;
+            /** @description Creatives that were on the board already. */
+            already_saved: number;
+        };
+        /** @description One element of a board's JSON export: the creative's export row plus the board's note. */
+        BoardExportRow: {
+            ad_creative_id: string;
+            advertiser_id: string;
+            advertiser_name: string;
+            format: string;
+            /** Format: date-time */
+            first_shown: string | null;
+            /** Format: date-time */
+            last_shown: string | null;
+            total_days_shown: number | null;
+            /** @description Region names. */
+            regions: string[];
+            platforms: string[];
+            target_domain: string;
+            details_link: string;
+            image_url: string;
+            /** Format: uri */
+            archived_image_url: string | null;
+            /** Format: uri */
+            archived_thumbnail_url: string | null;
+            note: string;
+        };
+        /** @description A creative saved on a board, with the owner's note. */
+        BoardItem: {
+            readonly id: number;
+            readonly creative: components["schemas"]["Creative"];
+            readonly note: string;
+            /** Format: date-time */
+            readonly added_at: string;
+        };
+        /** @description Body of ``POST /boards/{id}/items/``. */
+        BoardItemCreateRequest: {
+            /** @description The creative's ad_creative_id (CR…). */
+            creative_id: string;
+            note?: string;
+        };
+        /**
+         * @description A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 image URLs of the newest
+         *     saved creatives), ``share_url`` while shared by link (else null).
+         */
+        BoardRequest: {
+            name: string;
+            description?: string;
+        };
         Creative: {
             ad_creative_id: string;
             readonly advertiser_id: string;
@@ -772,6 +1168,12 @@ export interface components {
             readonly created_at: string;
             /** Format: date-time */
             readonly updated_at: string;
+        };
+        /** @description A board of the caller's that holds a creative (``item_id``: the creative's item there). */
+        CreativeBoard: {
+            id: number;
+            name: string;
+            item_id: number;
         };
         CreativeDetail: {
             ad_creative_id: string;
@@ -815,6 +1217,28 @@ export interface components {
             /** Format: date-time */
             readonly fetched_at: string;
         };
+        /** @description One element of a JSON export (the CSV has the same columns, lists ``"; "``-joined). */
+        CreativeExportRow: {
+            ad_creative_id: string;
+            advertiser_id: string;
+            advertiser_name: string;
+            format: string;
+            /** Format: date-time */
+            first_shown: string | null;
+            /** Format: date-time */
+            last_shown: string | null;
+            total_days_shown: number | null;
+            /** @description Region names. */
+            regions: string[];
+            platforms: string[];
+            target_domain: string;
+            details_link: string;
+            image_url: string;
+            /** Format: uri */
+            archived_image_url: string | null;
+            /** Format: uri */
+            archived_thumbnail_url: string | null;
+        };
         /**
          * @description * `text` - text
          *     * `image` - image
@@ -822,6 +1246,10 @@ export interface components {
          * @enum {string}
          */
         CreativeFormatEnum: "text" | "image" | "video";
+        /** @description An error body with one message: ``{"detail": "…"}`` (404, 409 …). */
+        Detail: {
+            detail: string;
+        };
         /**
          * @description * `full_text` - full_text
          *     * `fallback` - fallback
@@ -868,6 +1296,10 @@ export interface components {
             /** @description Pages to follow at most (default SERPAPI_MAX_PAGES). */
             max_pages?: number;
         };
+        /**
+         * @description A fetch run: the job (status, progress, counters, ``error`` for engineers) and the same in
+         *     a marketer's words (``summary``, ``user_message``; see :mod:`AdSpark.explain`).
+         */
         FetchRun: {
             readonly id: number;
             readonly status: components["schemas"]["StatusEnum"];
@@ -878,6 +1310,24 @@ export interface components {
              */
             readonly status_url: string;
             readonly params: unknown;
+            /** @description The advertisers asked for, in order: each one's stored name, else its id. */
+            readonly advertiser_names: string[];
+            /** @description The region's name, or null for all regions. */
+            readonly region_name: string | null;
+            /** @description One human line, e.g. “Tesla, Inc. · United States · images · 3 pages · 40 creatives”. */
+            readonly summary: string;
+            /** @description A failure, retry, cancel or empty result explained for marketers (never SerpApi's own text); empty when there is nothing to explain. */
+            readonly user_message: string;
+            /**
+             * Format: date-time
+             * @description When the retry of a transient SerpApi error is due, while the run waits for it; else null.
+             */
+            readonly retry_at: string | null;
+            /**
+             * Format: double
+             * @description Pages done in percent; null while the number of pages is unknown; 100 only on success.
+             */
+            readonly progress_percent: number | null;
             readonly progress: {
                 done?: number;
                 total?: number;
@@ -898,6 +1348,11 @@ export interface components {
             readonly started_at: string | null;
             /** Format: date-time */
             readonly finished_at: string | null;
+        };
+        FormatCounts: {
+            text: number;
+            image: number;
+            video: number;
         };
         /**
          * @description * `text` - Text
@@ -972,6 +1427,36 @@ export interface components {
              */
             previous?: string | null;
             results: components["schemas"]["Advertiser"][];
+        };
+        PaginatedBoardItemList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["BoardItem"][];
+        };
+        PaginatedBoardList: {
+            /** @example 123 */
+            count: number;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=4
+             */
+            next?: string | null;
+            /**
+             * Format: uri
+             * @example http://api.example.org/accounts/?page=2
+             */
+            previous?: string | null;
+            results: components["schemas"]["Board"][];
         };
         PaginatedCreativeList: {
             /** @example 123 */
@@ -1063,6 +1548,18 @@ export interface components {
             previous?: string | null;
             results: components["schemas"]["WatchRun"][];
         };
+        /** @description Body of ``PATCH /boards/{id}/items/{item_id}/``. */
+        PatchedBoardItemUpdateRequest: {
+            note?: string;
+        };
+        /**
+         * @description A board: ``item_count`` saved creatives, ``cover_thumbnails`` (≤4 image URLs of the newest
+         *     saved creatives), ``share_url`` while shared by link (else null).
+         */
+        PatchedBoardRequest: {
+            name?: string;
+            description?: string;
+        };
         /**
          * @description A ``ModelSerializer`` whose model booleans are :class:`StrictBooleanField` and whose
          *     model text fields are :class:`CleanCharField`.
@@ -1134,6 +1631,15 @@ export interface components {
          * @enum {string}
          */
         ProviderEnum: "dify" | "openai" | "template";
+        Region: {
+            /** @description SerpApi's numeric geo code, e.g. 2840. */
+            code: string;
+            /** @description English name, e.g. United States. */
+            name: string;
+            /** @description ISO 3166-1 alpha-2 letters (e.g. US), or empty. */
+            letters: string;
+        };
+        /** @description Body of ``POST /api/auth/register/``; every error (the password's strength too) comes in one answer. */
         RegisterRequest: {
             username: string;
             email?: string;
@@ -1255,6 +1761,8 @@ export interface components {
             readonly id: number;
             readonly q: string;
             readonly filters: unknown;
+            /** @description The name of the search's region filter, or null without one. */
+            readonly region_name: string | null;
             readonly result_count: number;
             /** Format: date-time */
             readonly searched_at: string;
@@ -1277,6 +1785,26 @@ export interface components {
             results: components["schemas"]["SearchCreative"][];
             advertisers: components["schemas"]["SearchAdvertiser"][];
             advertiser_count: number;
+        };
+        /** @description ``GET /shared-boards/{token}/``: a shared board, read-only, with a page of its items. */
+        SharedBoard: {
+            name: string;
+            description: string;
+            /** @description Who shared it: the owner's full name, else username. */
+            owner_display: string;
+            /** @description Saved creatives in all. */
+            count: number;
+            /** Format: uri */
+            next: string | null;
+            /** Format: uri */
+            previous: string | null;
+            items: components["schemas"]["SharedBoardItem"][];
+        };
+        SharedBoardItem: {
+            readonly creative: components["schemas"]["Creative"];
+            readonly note: string;
+            /** Format: date-time */
+            readonly added_at: string;
         };
         /**
          * @description * `queued` - Queued
@@ -1318,6 +1846,37 @@ export interface components {
                 [key: string]: unknown;
             };
             error: string;
+        };
+        /** @description ``GET /advertisers/{advertiser_id}/timeline/`` (see :mod:`AdSpark.timeline`). */
+        Timeline: {
+            advertiser_id: string;
+            name: string;
+            weeks: components["schemas"]["TimelineWeek"][];
+            changes: components["schemas"]["TimelineChanges"];
+        };
+        TimelineChanges: {
+            /**
+             * Format: date
+             * @description 7 days before the advertiser's newest date.
+             */
+            since: string;
+            /** @description First shown since then (at most 50, newest first). */
+            new: components["schemas"]["Creative"][];
+            /** @description Last shown in the 7 days before `since` and not since (at most 50). */
+            stopped: components["schemas"]["Creative"][];
+            new_count: number;
+            stopped_count: number;
+        };
+        TimelineWeek: {
+            /**
+             * Format: date
+             * @description The Monday the week starts on.
+             */
+            week_start: string;
+            /** @description Creatives first shown that week, by format. */
+            first_shown: components["schemas"]["FormatCounts"];
+            /** @description Creatives shown at some time that week, by format. */
+            active: components["schemas"]["FormatCounts"];
         };
         TokenResponse: {
             token: string;
@@ -1407,6 +1966,8 @@ export interface components {
             political_ads?: boolean;
             /** @description Pages to follow at most (default SERPAPI_MAX_PAGES). */
             max_pages?: number | null;
+            /** @description The region's name, or null for all regions. */
+            readonly region_name: string | null;
             interval_minutes?: number;
             is_active?: boolean;
             /** Format: date-time */
@@ -1788,6 +2349,1184 @@ export interface operations {
             };
         };
     };
+    adspark_advertisers_timeline_retrieve: {
+        parameters: {
+            query?: {
+                /** @description Weeks to show, 1-104 (default 26), ending with the advertiser's newest week. */
+                weeks?: number;
+            };
+            header?: never;
+            path: {
+                /** @description A unique value identifying this advertiser. */
+                advertiser_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Timeline"];
+                };
+            };
+            /** @description Field errors */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_list: {
+        parameters: {
+            query?: {
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+                /** @description A search term. */
+                search?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedBoardList"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoardRequest"];
+            };
+        };
+        responses: {
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedBoardRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_export: {
+        parameters: {
+            query?: {
+                /** @description csv (default) or json. (``format`` is DRF's own parameter, hence the name.) */
+                export_format?: "csv" | "json";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": components["schemas"]["BoardExportRow"][];
+                };
+            };
+            /** @description Field errors */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_items_list: {
+        parameters: {
+            query?: {
+                /** @description A page number within the paginated result set. */
+                page?: number;
+                /** @description Number of results to return per page. */
+                page_size?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PaginatedBoardItemList"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_items_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoardItemCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description Already saved: the existing item */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardItem"];
+                };
+            };
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardItem"];
+                };
+            };
+            /** @description Field errors */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_items_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_items_partial_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                item_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PatchedBoardItemUpdateRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardItem"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_items_bulk_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BoardBulkAddRequest"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardBulkAddResult"];
+                };
+            };
+            /** @description Field errors */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The request body is larger than the server accepts. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unsupported media type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_share_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Board"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_boards_share_destroy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No response body */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     adspark_creatives_list: {
         parameters: {
             query?: {
@@ -1917,6 +3656,181 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_creatives_boards_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                ad_creative_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreativeBoard"][];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_creatives_export: {
+        parameters: {
+            query?: {
+                advertiser_id?: string;
+                /**
+                 * @description * `text` - Text
+                 *     * `image` - Image
+                 *     * `video` - Video
+                 */
+                creative_format?: "image" | "text" | "video";
+                /** @description csv (default) or json. (``format`` is DRF's own parameter, hence the name.) */
+                export_format?: "csv" | "json";
+                /** @description Only these creatives: comma-separated ad_creative_id values (CR…), at most 1000. */
+                ids?: string;
+                /** @description Which field to use when ordering the results. */
+                ordering?: string;
+                /**
+                 * @description * `PLAY` - PLAY
+                 *     * `MAPS` - MAPS
+                 *     * `SEARCH` - SEARCH
+                 *     * `SHOPPING` - SHOPPING
+                 *     * `YOUTUBE` - YOUTUBE
+                 */
+                platform?: "MAPS" | "PLAY" | "SEARCH" | "SHOPPING" | "YOUTUBE";
+                region?: string;
+                /** @description A search term. */
+                search?: string;
+                shown_after?: string;
+                shown_before?: string;
+                target_domain?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                    "application/json": components["schemas"]["CreativeExportRow"][];
+                };
+            };
+            /** @description Field errors */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Authentication credentials were not provided or are invalid. */
             401: {
@@ -2202,6 +4116,216 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["Error"];
                 };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_fetch_runs_cancel_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FetchRun"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not yours, or no such run */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The run had already ended */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Detail"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_regions_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Region"][];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Authentication credentials were not provided or are invalid. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not allowed (or CSRF check failed on session auth). */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found, not yours, or a page past the end. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Throttled; Retry-After gives the seconds to wait. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description A backing service (Redis) is unavailable; Retry-After gives the seconds to wait. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    adspark_shared_boards_retrieve: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SharedBoard"];
+                };
+            };
+            /** @description Invalid parameters or body: field errors. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown or revoked */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Throttled; Retry-After gives the seconds to wait. */
             429: {
