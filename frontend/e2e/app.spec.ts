@@ -164,11 +164,20 @@ test("save a search as a watch: a human name, its region, not due at once", asyn
   await expect(notice).not.toContainText("Search:");
   const link = notice.getByRole("link");
   const href = (await link.getAttribute("href")) ?? "";
-  const watch = await apiJson<{ name: string; region: string; next_run_at: string | null }>(page.request, "GET", `/api/adspark${href}/`);
+  type SavedWatch = { name: string; region: string; next_run_at: string | null };
+  const watch = await apiJson<SavedWatch>(page.request, "GET", `/api/adspark${href}/`);
   expect(watch.name).toMatch(/in United States$/);
   expect(watch.region).toBe("2840");
-  // Due one interval after the baseline, not at once.
-  expect(watch.next_run_at && Date.parse(watch.next_run_at) - Date.now()).toBeGreaterThan(10 * 60_000);
+  // Its baseline runs (here: at once, as the dispatcher would); the first scheduled run after it
+  // is one interval away, not due at once.
+  const run = await apiJson<{ id: number }>(page.request, "POST", `/api/adspark${href}/trigger/`);
+  await expect
+    .poll(async () => (await apiJson<{ status: string }>(page.request, "GET", `/api/adspark/watch-runs/${run.id}/`)).status, { timeout: 90_000 })
+    .toBe("succeeded");
+  const after = await apiJson<SavedWatch>(page.request, "GET", `/api/adspark${href}/`);
+  expect(after.next_run_at && Date.parse(after.next_run_at) - Date.now()).toBeGreaterThan(10 * 60_000);
+  await page.goto(href);
+  await expect(page.locator("main")).toContainText("United States");
   await snap(page, testInfo, "d-save-as-watch");
 });
 
