@@ -10,7 +10,10 @@ export function useQueryState(): [URLSearchParams, (changes: Record<string, stri
   const pathname = usePathname();
   const update = useCallback(
     (changes: Record<string, string | number | null>) => {
-      const next = new URLSearchParams(params.toString());
+      // From the address bar, not the render's `params`: two quick changes (pick a region, then
+      // press Search) must not lose the first one to a stale closure.
+      const current = typeof window === "undefined" ? params.toString() : window.location.search;
+      const next = new URLSearchParams(current);
       for (const [key, value] of Object.entries(changes)) {
         if (value === null || value === "") next.delete(key);
         else next.set(key, String(value));
