@@ -91,6 +91,8 @@ describe("regions", () => {
   it("sends geo codes for names, and what was typed otherwise", () => {
     expect(regionValue("Canada", REGIONS)).toBe("2124");
     expect(regionValue("Narnia ", REGIONS)).toBe("Narnia");
+    // Before the list has loaded: the common regions by the names the form shows.
+    expect(regionValue("United States", [])).toBe("US");
   });
 
   it("offers every region, by letters where it has them", () => {

@@ -72,7 +72,12 @@ export function regionLabel(value: string | null | undefined, regions: Region[],
 /** The value to send for what was typed in a region field: the geo code when it names a known
  * region (by name, letters or code), else the text as typed, so the API can say what is wrong. */
 export function regionValue(typed: string, regions: Region[]): string {
-  return findRegion(typed, regions)?.code ?? typed.trim();
+  const found = findRegion(typed, regions);
+  if (found) return found.code;
+  // Before the list has loaded, the common regions' names (what regionLabel shows) still work.
+  const folded = typed.trim().toLocaleLowerCase("en");
+  const common = REGIONS.find(([letters, name]) => letters && name.toLocaleLowerCase("en") === folded);
+  return common ? common[0] : typed.trim();
 }
 
 /** Options for a region `<select>`: "Anywhere", then every region the API knows by name (the
