@@ -2,10 +2,13 @@
 
 Starts, against the pytest test database and this run's Redis databases: the Django API
 (gunicorn), real Celery workers for ``data_fetch``+``default`` and ``ai_generation``, the local
-SerpApi and Dify servers, and the production Next.js build (``next start``, built first when
-the build is missing or older than the sources). Then runs ``npx playwright test`` in
-``frontend/`` (Debian's Chromium, ``frontend/e2e/*.spec.ts``), prints its output and asserts it
-passed. Each Playwright test saves a screenshot under ``var/e2e-screenshots/``.
+SerpApi and Dify servers, and the production Next.js build run by its standalone server
+(``npm start`` = ``frontend/scripts/start-standalone.mjs``: ``.next/standalone/server.js`` with
+``.next/static`` and ``public`` copied in, as in the Docker image; built first when the build is
+missing or older than the sources). Then runs ``npx playwright test`` in ``frontend/``
+(Debian's Chromium, ``frontend/e2e/*.spec.ts``), prints its output and asserts it passed. The
+specs get the local SerpApi server's URL (``E2E_SERPAPI_URL``) to inject faults through its
+``/_control/`` endpoints. Each Playwright test saves a screenshot under ``var/e2e-screenshots/``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ _BROWSER = find_browser()
 CHROMIUM = _BROWSER.path if _BROWSER else "/usr/bin/chromium"
 # Inputs of the production build: when one is newer than .next/BUILD_ID, the build is redone.
 BUILD_INPUTS = ["src", "public", "next.config.ts", "package-lock.json", "tsconfig.json"]
+STANDALONE_SERVER = FRONTEND_DIR / ".next" / "standalone" / "server.js"
 DIFY_KEY = "app-e2e-dify-key"
 
 
@@ -72,7 +76,8 @@ def ensure_frontend_build() -> None:
     if _newest_mtime(installed) < _newest_mtime(FRONTEND_DIR / "package-lock.json"):
         _run(["npm", "ci", "--no-audit", "--no-fund"], timeout=900)
     build_id = FRONTEND_DIR / ".next" / "BUILD_ID"
-    if _newest_mtime(build_id) < max(_newest_mtime(FRONTEND_DIR / name) for name in BUILD_INPUTS):
+    stale = _newest_mtime(build_id) < max(_newest_mtime(FRONTEND_DIR / name) for name in BUILD_INPUTS)
+    if stale or not STANDALONE_SERVER.exists():
         _run(["npm", "run", "build"], timeout=900)
 
 
@@ -123,7 +128,7 @@ class ServerProcess:
 
 @pytest.fixture
 def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str]]:
-    """The whole stack; yields ``{"frontend": url, "backend": url}``."""
+    """The whole stack; yields ``{"frontend": url, "backend": url, "serpapi": url}``."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"No browser found: run `make setup` or {BROWSER_FIX}, or set CHROMIUM_PATH.")
     ensure_frontend_build()
@@ -136,6 +141,11 @@ def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str
         # module started for the session may take the variant instead of ours.
         "MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "ADSPARK_ALLOW_LOOPBACK_URLS": "true",
+        # pytest.ini's 0.2 s backoff is over before a browser can see it; the fetch-retry flow
+        # (app.spec.ts) watches a retry count down and cancels it, so retries wait up to 30 s
+        # then 60 s (full jitter: the flow waits for a wait long enough to watch).
+        "ADSPARK_RETRY_BACKOFF_BASE": "30",
+        "ADSPARK_RETRY_BACKOFF_CAP": "60",
     }
     try:
         from local_services.dify_server import LocalDifyServer
@@ -176,11 +186,12 @@ def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str
         )
         started.append(backend.start())
         frontend_url = f"http://127.0.0.1:{frontend_port}"
+        # The standalone server (`npm start`), not `next start`: that is what production runs.
         frontend = ServerProcess(
             "frontend",
             [
-                str(FRONTEND_DIR / "node_modules" / ".bin" / "next"),
-                "start",
+                shutil.which("node") or "node",
+                str(FRONTEND_DIR / "scripts" / "start-standalone.mjs"),
                 "--hostname",
                 "127.0.0.1",
                 "--port",
@@ -191,7 +202,7 @@ def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str
             ready_url=f"{frontend_url}/login",
         )
         started.append(frontend.start())
-        yield {"frontend": frontend_url, "backend": backend_url}
+        yield {"frontend": frontend_url, "backend": backend_url, "serpapi": serpapi.url}
     finally:
         for process in reversed(started):
             process.stop()
@@ -199,12 +210,15 @@ def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str
             dify.stop()
 
 
+# The build (up to 15 min on a cold machine) and the specs (~10 min) outlast pytest.ini's 300 s.
+@pytest.mark.timeout(2400)
 @pytest.mark.django_db(transaction=True)
 def test_the_marketing_team_uses_adspark_in_a_browser(stack: dict[str, str]) -> None:
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
         "E2E_BASE_URL": stack["frontend"],
+        "E2E_SERPAPI_URL": stack["serpapi"],
         "E2E_SCREENSHOT_DIR": str(SCREENSHOT_DIR),
         "E2E_OUTPUT_DIR": str(REPO_DIR / "var" / "e2e-results"),
         "E2E_USERNAME": f"marketer{int(time.time())}",

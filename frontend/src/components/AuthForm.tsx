@@ -1,45 +1,75 @@
 "use client";
 
 import Link from "next/link";
+import { useSearchParams } from "next/navigation";
 import { useState } from "react";
 
-import { api, ApiError, type FieldErrors } from "@/lib/api";
+import { api, type FieldErrors } from "@/lib/api";
+import { errorsOf, formLevelErrors, mergeErrors } from "@/lib/formErrors";
+import { safePath } from "@/lib/nextPath";
 
 import { Field, FormErrors } from "./ui";
 
 /** Where to go after signing in: `?next=` when it is a path on this site, else the dashboard. */
 export function safeNext(search: string): string {
-  const next = new URLSearchParams(search).get("next") || "/";
-  return next.startsWith("/") && !next.startsWith("//") ? next : "/";
+  return safePath(new URLSearchParams(search).get("next"));
 }
 
-export function AuthForm({ mode }: { mode: "login" | "register" }) {
+type Mode = "login" | "register";
+
+/** What the browser can check before asking Django (the same rules as accounts.serializers:
+ * username 3-150 of letters, digits and @/./+/-/_; a valid e-mail when given; a password of at
+ * least 8 characters that is not only digits). Django's answer is merged with these, so every
+ * problem shows in one round. */
+export function checkAuthForm(mode: Mode, values: Record<string, string>): FieldErrors {
+  const errors: FieldErrors = {};
+  const add = (field: string, message: string) => (errors[field] ??= []).push(message);
+  if (!values.username) add("username", "Enter a username.");
+  else if (mode === "register" && !/^[\w.@+-]{3,150}$/.test(values.username))
+    add("username", "3-150 characters: letters, digits and @/./+/-/_ only.");
+  if (mode === "register" && values.email && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(values.email))
+    add("email", "Enter a valid e-mail address.");
+  if (!values.password) add("password", "Enter a password.");
+  else if (mode === "register") {
+    if (values.password.length < 8) add("password", "This password is too short. It must contain at least 8 characters.");
+    if (/^\d+$/.test(values.password)) add("password", "This password is entirely numeric.");
+  }
+  return errors;
+}
+
+export function AuthForm({ mode }: { mode: Mode }) {
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [formErrors, setFormErrors] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
+  const params = useSearchParams();
   const fields = mode === "register" ? ["username", "email", "password"] : ["username", "password"];
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = new FormData(event.currentTarget);
     const body = Object.fromEntries(fields.map((f) => [f, String(form.get(f) ?? "")]));
+    const local = checkAuthForm(mode, body);
     setBusy(true);
     setErrors({});
-    setFormErrors([]);
+    if (mode === "login" && Object.keys(local).length) {
+      // Nothing to ask Django: it would only repeat "This field may not be blank".
+      setErrors(local);
+      setBusy(false);
+      return;
+    }
     try {
       await api(mode === "login" ? "/auth/login" : "/auth/register", { method: "POST", body });
-      window.location.assign(safeNext(window.location.search));
+      window.location.assign(safePath(params.get("next")));
     } catch (err) {
-      const apiError = err as ApiError;
-      setErrors(apiError.fieldErrors ?? {});
-      setFormErrors(apiError.formErrors ? apiError.formErrors(fields) : [String(err)]);
+      setErrors(mergeErrors([local, errorsOf(err)]));
       setBusy(false);
     }
   }
 
   const isLogin = mode === "login";
+  const next = safePath(params.get("next"));
+  const otherHref = `${isLogin ? "/register" : "/login"}${next === "/" ? "" : `?next=${encodeURIComponent(next)}`}`;
   return (
-    <div className="auth-page">
+    <main id="main" className="auth-page">
       <div className="card auth-card">
         <div className="brand">
           <span className="brand-mark" aria-hidden="true">A</span> AdSpark
@@ -48,8 +78,8 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
         <p className="muted">
           {isLogin ? "Competitors' ads, watches and variants in one place." : "It takes ten seconds. No credit card."}
         </p>
-        <FormErrors errors={Object.keys(errors).some((k) => fields.includes(k)) ? formErrors.filter((e) => e !== "Please correct the highlighted fields.") : formErrors} />
-        <form className="form" onSubmit={submit} noValidate>
+        <FormErrors errors={formLevelErrors(errors, fields)} />
+        <form className="form" onSubmit={submit} noValidate aria-label={isLogin ? "Sign in" : "Create account"}>
           <Field label="Username" name="username" errors={errors.username}>
             {(p) => <input {...p} type="text" autoComplete="username" required autoFocus />}
           </Field>
@@ -68,15 +98,15 @@ export function AuthForm({ mode }: { mode: "login" | "register" }) {
         <p className="small muted" style={{ marginTop: "1rem", marginBottom: 0 }}>
           {isLogin ? (
             <>
-              New to AdSpark? <Link href="/register">Create an account</Link>
+              New to AdSpark? <Link href={otherHref}>Create an account</Link>
             </>
           ) : (
             <>
-              Already have an account? <Link href="/login">Sign in</Link>
+              Already have an account? <Link href={otherHref}>Sign in</Link>
             </>
           )}
         </p>
       </div>
-    </div>
+    </main>
   );
 }

@@ -8,17 +8,9 @@ import type { Me } from "@/api/types";
 import { api } from "@/lib/api";
 import { useApi } from "@/lib/useApi";
 
-export const NAV: Array<{ href: string; label: string; icon: string }> = [
-  { href: "/", label: "Dashboard", icon: "◎" },
-  { href: "/search", label: "Search", icon: "⌕" },
-  { href: "/creatives", label: "Creatives", icon: "▦" },
-  { href: "/advertisers", label: "Advertisers", icon: "◈" },
-  { href: "/boards", label: "Boards", icon: "▤" },
-  { href: "/fetch", label: "Fetch now", icon: "⇣" },
-  { href: "/watches", label: "Watches", icon: "◉" },
-  { href: "/variants", label: "Variants", icon: "✦" },
-  { href: "/operations", label: "Operations", icon: "⚙" },
-];
+import { NAV } from "./nav";
+
+export { NAV };
 
 export function isCurrent(pathname: string, href: string): boolean {
   return href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`);

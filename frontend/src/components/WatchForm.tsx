@@ -3,8 +3,10 @@
 import { useState } from "react";
 
 import type { Watch } from "@/api/types";
-import { api, ApiError, type FieldErrors } from "@/lib/api";
-import { CREATIVE_FORMATS, PLATFORMS, REGIONS } from "@/lib/format";
+import { api, type FieldErrors } from "@/lib/api";
+import { CREATIVE_FORMATS, PLATFORMS } from "@/lib/format";
+import { errorsOf, formLevelErrors, mergeErrors } from "@/lib/formErrors";
+import { findRegion, type Region, regionLabel, regionValue, useRegions } from "@/lib/regionNames";
 
 import { Field, FormErrors } from "./ui";
 
@@ -17,15 +19,18 @@ type Initial = Partial<Pick<Watch, "name" | "text" | "region" | "platform" | "cr
   advertiser_ids?: unknown;
 };
 
-/** Body for POST/PATCH /api/adspark/watches/ from the form's values. */
-export function watchBody(form: FormData): Record<string, unknown> {
+const ADVERTISER_ID = /^AR\d{20}$/;
+
+/** Body for POST/PATCH /api/adspark/watches/ from the form's values; a region typed by name
+ * ("Canada") or letters is sent as its geo code when `regions` knows it. */
+export function watchBody(form: FormData, regions: Region[] = []): Record<string, unknown> {
   const text = (key: string) => String(form.get(key) ?? "").trim();
   const ids = text("advertiser_ids").split(/[\s,]+/).filter(Boolean);
   const body: Record<string, unknown> = {
     name: text("name"),
     advertiser_ids: ids,
     text: text("text"),
-    region: text("region"),
+    region: regionValue(text("region"), regions),
     platform: text("platform"),
     creative_format: text("creative_format"),
     notify_email: form.get("notify_email") === "on",
@@ -38,31 +43,50 @@ export function watchBody(form: FormData): Record<string, unknown> {
   return body;
 }
 
+/** The checks the browser can make before the API answers (all at once, in the user's words);
+ * the API's own errors are merged with these. `regions` empty: the region is left to the API. */
+export function checkWatch(body: Record<string, unknown>, typedRegion: string, regions: Region[]): FieldErrors {
+  const errors: FieldErrors = {};
+  const add = (field: string, message: string) => (errors[field] ??= []).push(message);
+  const ids = body.advertiser_ids as string[];
+  if (!body.name) add("name", "Give the watch a name.");
+  if (!ids.length && !body.text) add("non_field_errors", "Give advertiser IDs, text or a domain, or both.");
+  const bad = ids.filter((id) => !ADVERTISER_ID.test(id));
+  if (bad.length) add("advertiser_ids", `Not an advertiser ID (AR followed by 20 digits): ${bad.join(", ")}.`);
+  if (typedRegion && regions.length && !findRegion(typedRegion, regions))
+    add("region", `Unknown region “${typedRegion}”: pick one from the list (a name such as Canada, or letters such as CA).`);
+  const interval = body.interval_minutes as number | undefined;
+  if (interval !== undefined && (!Number.isInteger(interval) || interval < 15)) add("interval_minutes", "Run it every 15 minutes or more.");
+  if (body.webhook_url && !/^https?:\/\/\S+$/i.test(String(body.webhook_url))) add("webhook_url", "Enter a full URL starting with https://.");
+  return errors;
+}
+
 type Props = { watch?: Initial & { id?: number }; submitLabel: string; onSaved: (watch: Watch) => void };
 
-/** Create (no `watch.id`) or edit a watch; the API's field errors appear next to their fields. */
+/** Create (no `watch.id`) or edit a watch; every problem (the browser's checks and the API's
+ * field errors) appears next to its field in one round. */
 export function WatchForm({ watch, submitLabel, onSaved }: Props) {
+  const regions = useRegions();
   const [errors, setErrors] = useState<FieldErrors>({});
-  const [formErrors, setFormErrors] = useState<string[]>([]);
   const [busy, setBusy] = useState(false);
+  // What the user typed in the region field; until then the watch's region by name.
+  const [regionText, setRegionText] = useState<string | null>(null);
   const ids = Array.isArray(watch?.advertiser_ids) ? (watch?.advertiser_ids as string[]).join(", ") : String(watch?.advertiser_ids ?? "");
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
     setBusy(true);
     setErrors({});
-    setFormErrors([]);
+    const form = new FormData(event.currentTarget);
+    const body = watchBody(form, regions);
+    const local = checkWatch(body, String(form.get("region") ?? "").trim(), regions);
     try {
-      const body = watchBody(new FormData(event.currentTarget));
       const saved = watch?.id
         ? await api<Watch>(`/api/adspark/watches/${watch.id}/`, { method: "PATCH", body })
         : await api<Watch>("/api/adspark/watches/", { method: "POST", body });
       onSaved(saved);
     } catch (err) {
-      const e = err as ApiError;
-      setErrors(e.fieldErrors ?? {});
-      const known = Object.keys(e.fieldErrors ?? {}).some((k) => WATCH_FIELDS.includes(k));
-      setFormErrors(e.formErrors ? e.formErrors(WATCH_FIELDS).filter((m) => !(known && m.startsWith("Please correct"))) : [String(err)]);
+      setErrors(mergeErrors([local, errorsOf(err)]));
     } finally {
       setBusy(false);
     }
@@ -70,12 +94,12 @@ export function WatchForm({ watch, submitLabel, onSaved }: Props) {
 
   return (
     <form className="form" onSubmit={submit} noValidate aria-label={watch?.id ? "Edit watch" : "New watch"}>
-      <FormErrors errors={formErrors} />
+      <FormErrors errors={formLevelErrors(errors, WATCH_FIELDS)} />
       <Field label="Name" name="name" errors={errors.name}>
         {(p) => <input {...p} type="text" defaultValue={watch?.name ?? ""} placeholder="Tesla in the US" />}
       </Field>
       <div className="form-grid">
-        <Field label="Advertiser ids" name="advertiser_ids" errors={errors.advertiser_ids} hint="AR… ids, comma-separated.">
+        <Field label="Advertiser IDs" name="advertiser_ids" errors={errors.advertiser_ids} hint="AR… IDs, comma-separated.">
           {(p) => <input {...p} type="text" defaultValue={ids} placeholder="AR17828074650563772417" />}
         </Field>
         <Field label="Text or domain" name="text" errors={errors.text}>
@@ -83,13 +107,20 @@ export function WatchForm({ watch, submitLabel, onSaved }: Props) {
         </Field>
       </div>
       <div className="form-grid">
-        <Field label="Region" name="region" errors={errors.region} hint="ISO letters or geo code.">
+        <Field label="Region" name="region" errors={errors.region} hint="Type a country's name, or its letters (US).">
           {(p) => (
-            <input {...p} type="text" list="region-options" defaultValue={watch?.region ?? "US"} />
+            <input
+              {...p}
+              type="text"
+              list="region-options"
+              autoComplete="off"
+              value={regionText ?? regionLabel(watch?.region ?? "US", regions)}
+              onChange={(e) => setRegionText(e.target.value)}
+            />
           )}
         </Field>
         <datalist id="region-options">
-          {REGIONS.filter(([c]) => c).map(([code, name]) => <option key={code} value={code}>{name}</option>)}
+          {regions.map((r) => <option key={r.code} value={r.name}>{r.letters || r.code}</option>)}
         </datalist>
         <Field label="Platform" name="platform" errors={errors.platform}>
           {(p) => (

@@ -58,3 +58,10 @@ it("StatusBadge carries the status for styling and tests", () => {
   render(<StatusBadge status="failed" />);
   expect(screen.getByText("failed")).toHaveAttribute("data-status", "failed");
 });
+
+it("ProgressBar claims no value when the end is not known", () => {
+  render(<ProgressBar label="Pages" percent={null} status="failed" detail="0 pages fetched" />);
+  const bar = screen.getByRole("progressbar", { name: "Pages" });
+  expect(bar).not.toHaveAttribute("aria-valuenow");
+  expect(bar).toHaveAttribute("aria-valuetext", "failed");
+});

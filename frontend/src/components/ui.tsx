@@ -48,16 +48,18 @@ export function StatusBadge({ status, label }: { status: string; label?: string 
   return <span className={`badge badge-${status}`} data-status={status}>{label ?? status}</span>;
 }
 
-type ProgressProps = { label: string; percent: number; status?: string; detail?: string };
+type ProgressProps = { label: string; percent: number | null; status?: string; detail?: string };
 
-/** An accessible progress bar (role=progressbar with its value). */
+/** An accessible progress bar (role=progressbar with its value). `percent: null` is a bar whose
+ * end is not known: no value is claimed (and nothing is filled). */
 export function ProgressBar({ label, percent, status, detail }: ProgressProps) {
-  const value = Math.max(0, Math.min(100, Math.round(percent)));
+  const value = percent === null ? null : Math.max(0, Math.min(100, Math.round(percent)));
+  const words = value === null ? status ?? "in progress" : status && isFinished(status) ? `${status}, ${value}%` : `${value}%`;
   return (
     <div className="progress">
       <div className="progress-label">
         <span>{label}</span>
-        <span>{detail ?? `${value}%`}</span>
+        <span>{detail ?? (value === null ? "" : `${value}%`)}</span>
       </div>
       <div
         className="progress-track"
@@ -65,10 +67,10 @@ export function ProgressBar({ label, percent, status, detail }: ProgressProps) {
         aria-label={label}
         aria-valuemin={0}
         aria-valuemax={100}
-        aria-valuenow={value}
-        aria-valuetext={status && isFinished(status) ? `${status}, ${value}%` : `${value}%`}
+        aria-valuenow={value ?? undefined}
+        aria-valuetext={words}
       >
-        <div className={`progress-fill ${status ?? ""}`} style={{ width: `${value}%` }} />
+        <div className={`progress-fill ${status ?? ""}`} style={{ width: `${value ?? 0}%` }} />
       </div>
     </div>
   );

@@ -28,10 +28,11 @@ export function formatNumber(value: number | null | undefined): string {
   return value === null || value === undefined ? "—" : value.toLocaleString("en-US");
 }
 
-export type JobStatus = "pending" | "running" | "succeeded" | "failed";
+export type JobStatus = "pending" | "running" | "succeeded" | "failed" | "cancelled";
 
+/** A job has ended: succeeded, failed or cancelled (core.models.FINISHED_STATUSES). */
 export function isFinished(status: string | undefined): boolean {
-  return status === "succeeded" || status === "failed";
+  return status === "succeeded" || status === "failed" || status === "cancelled";
 }
 
 /** Common ISO regions offered in forms; any ISO code or geo code may be typed. */

@@ -1,7 +1,9 @@
 /** Recent jobs of the signed-in user across job types, as the operations page lists them. */
-import type { FetchRun, Watch } from "@/api/types";
+import type { Watch } from "@/api/types";
 
-import { describeRun } from "@/components/FetchProgress";
+import { describeRun, type FetchRunView } from "@/components/FetchProgress";
+
+import type { Region } from "./regionNames";
 
 export type JobRow = {
   key: string;
@@ -29,13 +31,15 @@ export type VariantLike = {
 /** Merge fetch runs, the watches' last runs and variants, newest first. Queue names follow the
  * routing table in backend/celery.py (fetches and watch runs on data_fetch, variants on
  * ai_generation). */
-export function mergeJobs(fetchRuns: FetchRun[], watches: Watch[], variants: VariantLike[], limit = 20): JobRow[] {
+export function mergeJobs(
+  fetchRuns: FetchRunView[], watches: Watch[], variants: VariantLike[], limit = 20, regions: Region[] = [],
+): JobRow[] {
   const rows: JobRow[] = [];
   for (const run of fetchRuns) {
     rows.push({
       key: `fetch-${run.id}`, kind: "fetch", queue: "data_fetch", taskId: run.task_id ?? null, status: run.status,
-      label: `Fetch #${run.id}: ${describeRun(run)}`, href: `/fetch?run=${run.id}`, createdAt: run.created_at,
-      percent: (run.progress as { percent?: number }).percent,
+      label: `Fetch #${run.id}: ${describeRun(run, regions)}`, href: `/fetch?run=${run.id}`, createdAt: run.created_at,
+      percent: run.progress_percent ?? (run.progress as { percent?: number }).percent,
     });
   }
   for (const watch of watches) {

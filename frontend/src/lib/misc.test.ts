@@ -15,6 +15,10 @@ describe("safeNext", () => {
     expect(safeNext("?next=https://evil.example")).toBe("/");
     expect(safeNext("?next=//evil.example")).toBe("/");
     expect(safeNext("")).toBe("/");
+    expect(safeNext("?next=/\\evil.example")).toBe("/");
+    expect(safeNext("?next=%2Fwatches%2F3%3Frun%3D4")).toBe("/watches/3?run=4");
+    expect(safeNext("?next=/login")).toBe("/");
+    expect(safeNext("?next=javascript:alert(1)")).toBe("/");
   });
 });
 
@@ -55,6 +59,10 @@ describe("mergeJobs", () => {
       ["fetch", "data_fetch"],
       ["variant", "ai_generation"],
     ]);
-    expect(rows[1].label).toBe("Fetch #1: AR1 · region 2840");
+    expect(rows[1].label).toBe("Fetch #1: AR1 · 2840");
+    const regions = [{ code: "2840", name: "United States", letters: "US" }];
+    expect(mergeJobs([fetchRun], [], [], 20, regions)[0].label).toBe("Fetch #1: AR1 · United States");
+    const summarised = { ...fetchRun, summary: "Tesla, Inc. · United States · 2 pages" } as FetchRun;
+    expect(mergeJobs([summarised], [], [])[0].label).toBe("Fetch #1: Tesla, Inc. · United States · 2 pages");
   });
 });

@@ -2,19 +2,21 @@
 
 import Link from "next/link";
 
-import type { Advertiser, Creative, FetchRun, Health, Watch } from "@/api/types";
-import { describeRun } from "@/components/FetchProgress";
+import type { Advertiser, Creative, Health, Watch } from "@/api/types";
+import { describeRun, type FetchRunView, runCounts } from "@/components/FetchProgress";
 import { Empty, Loading, StatusBadge } from "@/components/ui";
 import type { Page } from "@/lib/api";
 import { formatNumber, timeAgo } from "@/lib/format";
+import { useRegions } from "@/lib/regionNames";
 import { useApi } from "@/lib/useApi";
 
 export function Dashboard() {
+  const regions = useRegions();
   const creatives = useApi<Page<Creative>>("/api/adspark/creatives/?page_size=1");
   const advertisers = useApi<Page<Advertiser>>("/api/adspark/advertisers/?page_size=1");
   const watches = useApi<Page<Watch>>("/api/adspark/watches/?page_size=50");
   const variants = useApi<Page<unknown>>("/api/ai/variants/?page_size=1");
-  const fetchRuns = useApi<Page<FetchRun>>("/api/adspark/fetch-runs/?page_size=6");
+  const fetchRuns = useApi<Page<FetchRunView>>("/api/adspark/fetch-runs/?page_size=6");
   const health = useApi<Health>("/api/health/");
 
   const watchRuns = (watches.data?.results ?? [])
@@ -59,12 +61,12 @@ export function Dashboard() {
           {fetchRuns.data && !fetchRuns.data.results.length ? (
             <Empty title="No fetches yet"><p><Link href="/fetch">Fetch an advertiser</Link> to fill AdSpark.</p></Empty>
           ) : null}
-          <ul className="stack" style={{ listStyle: "none", padding: 0, margin: 0 }}>
+          <ul className="stack" style={{ listStyle: "none", padding: 0, margin: 0 }} data-testid="recent-fetches">
             {fetchRuns.data?.results.map((run) => (
               <li key={run.id} className="spread">
-                <Link href={`/fetch?run=${run.id}`}>#{run.id} {describeRun(run)}</Link>
+                <Link href={`/fetch?run=${run.id}`} className="run-summary">#{run.id} {describeRun(run, regions)}</Link>
                 <span className="row" style={{ gap: ".5rem" }}>
-                  <span className="small muted">{run.creatives_seen} creatives · {timeAgo(run.created_at)}</span>
+                  <span className="small muted">{run.summary ? "" : `${runCounts(run)} · `}{timeAgo(run.created_at)}</span>
                   <StatusBadge status={run.status} />
                 </span>
               </li>

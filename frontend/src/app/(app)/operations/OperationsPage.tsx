@@ -8,6 +8,7 @@ import { Field, Loading, StatusBadge } from "@/components/ui";
 import { api, ApiError, type Page } from "@/lib/api";
 import { formatDate } from "@/lib/format";
 import { mergeJobs, type VariantLike } from "@/lib/jobs";
+import { useRegions } from "@/lib/regionNames";
 import { useApi } from "@/lib/useApi";
 
 type TaskStatus = { task_id: string; state: string; job_type: string; job_id: number; status: string; progress: { percent?: number }; error: string };
@@ -28,7 +29,8 @@ export function OperationsPage() {
   const fetchRuns = useApi<Page<FetchRun>>(`/api/adspark/fetch-runs/?page_size=20&t=${tick}`);
   const watches = useApi<Page<Watch>>(`/api/adspark/watches/?page_size=100&t=${tick}`);
   const variants = useApi<Page<VariantLike>>(`/api/ai/variants/?page_size=20&t=${tick}`);
-  const jobs = mergeJobs(fetchRuns.data?.results ?? [], watches.data?.results ?? [], variants.data?.results ?? []);
+  const regions = useRegions();
+  const jobs = mergeJobs(fetchRuns.data?.results ?? [], watches.data?.results ?? [], variants.data?.results ?? [], 20, regions);
   const [lookup, setLookup] = useState<TaskStatus | null>(null);
   const [lookupError, setLookupError] = useState<string[] | undefined>();
 

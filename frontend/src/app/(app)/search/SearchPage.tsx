@@ -8,11 +8,25 @@ import { CreativeCard, CreativeDetailsPanel } from "@/components/creatives";
 import { FetchProgress } from "@/components/FetchProgress";
 import { Empty, Loading, Pagination } from "@/components/ui";
 import { api, ApiError, type Page, withQuery } from "@/lib/api";
-import { CREATIVE_FORMATS, formatNumber, REGIONS } from "@/lib/format";
+import { CREATIVE_FORMATS, formatNumber } from "@/lib/format";
+import { inUserWords, QUERY_LABELS } from "@/lib/formErrors";
+import { regionLabel, regionOptions, useRegions } from "@/lib/regionNames";
 import { useApi } from "@/lib/useApi";
 import { useQueryState } from "@/lib/useQueryState";
 
 const PAGE_SIZE = 24;
+
+/** One chip per query and filters, newest first: the API keeps one entry per identical search,
+ * and older entries that repeat one are hidden here too. */
+export function dedupeHistory(entries: SearchHistoryEntry[]): SearchHistoryEntry[] {
+  const seen = new Set<string>();
+  return entries.filter((entry) => {
+    const key = `${entry.q.trim().toLocaleLowerCase("en")}|${JSON.stringify(entry.filters ?? {})}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
 
 export function SearchPage() {
   const [params, update] = useQueryState();
@@ -25,12 +39,15 @@ export function SearchPage() {
   const [fetchRunId, setFetchRunId] = useState<number | null>(null);
   const [notice, setNotice] = useState<{ kind: "ok" | "error"; text: React.ReactNode } | null>(null);
   const [busy, setBusy] = useState(false);
+  const [removed, setRemoved] = useState<number[]>([]);
+  const regions = useRegions();
 
   const searchPath = q ? withQuery("/api/search/", { q, page, page_size: PAGE_SIZE, creative_format: creativeFormat, region }) : null;
   const results = useApi<SearchResponse>(searchPath);
   const data = results.data;
   // Reloaded after each search has answered (the search is what records the history entry).
-  const history = useApi<Page<SearchHistoryEntry>>(`/api/search/history/?page_size=8&after=${encodeURIComponent(data?.q ?? "")}`);
+  const history = useApi<Page<SearchHistoryEntry>>(`/api/search/history/?page_size=12&after=${encodeURIComponent(data?.q ?? "")}`);
+  const chips = dedupeHistory(history.data?.results ?? []).filter((h) => !removed.includes(h.id)).slice(0, 8);
   const nothingFound = data && data.count === 0 && data.advertiser_count === 0;
 
   function submit(event: React.FormEvent) {
@@ -55,12 +72,33 @@ export function SearchPage() {
     }
   }
 
+  async function forget(entry: SearchHistoryEntry) {
+    setRemoved((ids) => [...ids, entry.id]);
+    try {
+      await api(`/api/search/history/${entry.id}/`, { method: "DELETE" });
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) {
+        setRemoved((ids) => ids.filter((id) => id !== entry.id));
+        setNotice({ kind: "error", text: describe(err) });
+      }
+    }
+  }
+
   async function saveAsWatch() {
     setBusy(true);
     setNotice(null);
     try {
       const watch = await api<Watch>("/api/search/save-as-watch/", { method: "POST", body: { q, ...filters } });
-      setNotice({ kind: "ok", text: <>Saved as watch <Link href={`/watches/${watch.id}`}>{watch.name}</Link>.</> });
+      const where = regionLabel(watch.region, regions, (watch as Watch & { region_name?: string }).region_name);
+      setNotice({
+        kind: "ok",
+        text: (
+          <>
+            Saved as watch <Link href={`/watches/${watch.id}`}>{watch.name}</Link>
+            {where ? ` (${where})` : ""}: its first run records what exists today, later runs report new creatives.
+          </>
+        ),
+      });
     } catch (err) {
       setNotice({ kind: "error", text: describe(err) });
     } finally {
@@ -91,19 +129,24 @@ export function SearchPage() {
           </select>
           <label className="small" htmlFor="s-region">Region</label>
           <select id="s-region" style={{ width: "auto" }} value={region} onChange={(e) => update({ region: e.target.value, page: null })}>
-            {REGIONS.map(([code, name]) => <option key={code} value={code}>{name}</option>)}
+            {regionOptions(regions).map(([code, name]) => <option key={code} value={code}>{name}</option>)}
           </select>
         </div>
-        {history.data?.results.length ? (
+        {chips.length ? (
           <div className="row small">
-            <span className="muted">Recent:</span>
-            <div className="chips">
-              {history.data.results.map((h) => (
-                <button key={h.id} type="button" className="chip" onClick={() => { setDraft(h.q); setFetchRunId(null); update({ q: h.q, page: null, creative: null }); }}>
-                  {h.q} <span className="muted">({h.result_count})</span>
-                </button>
+            <span className="muted" id="recent-searches">Recent:</span>
+            <ul className="chips" aria-labelledby="recent-searches" style={{ listStyle: "none", padding: 0, margin: 0 }} data-testid="search-history">
+              {chips.map((h) => (
+                <li key={h.id} className="chip-group">
+                  <button type="button" className="chip" onClick={() => { setDraft(h.q); setFetchRunId(null); update({ q: h.q, page: null, creative: null }); }}>
+                    {h.q} <span className="muted">({h.result_count})</span>
+                  </button>
+                  <button type="button" className="chip-remove" onClick={() => forget(h)} aria-label={`Remove “${h.q}” from recent searches`}>
+                    <span aria-hidden="true">×</span>
+                  </button>
+                </li>
               ))}
-            </div>
+            </ul>
           </div>
         ) : null}
       </form>
@@ -125,7 +168,7 @@ export function SearchPage() {
           {nothingFound ? (
             <div className="card">
               <Empty title={`Nothing about “${data.q}” in AdSpark yet`}>
-                <p>Fetch it from the Google Ads Transparency Center{region ? ` (region ${region})` : ""}; results appear here when it is done.</p>
+                <p>Fetch it from the Google Ads Transparency Center{region ? ` (${regionLabel(region, regions)})` : ""}; results appear here when it is done.</p>
                 {fetchRunId ? null : (
                   <button type="button" className="primary" onClick={fetchIt} disabled={busy}>Fetch “{data.q}” now</button>
                 )}
@@ -172,7 +215,8 @@ export function SearchPage() {
 function describe(err: unknown): string {
   if (err instanceof ApiError) {
     const fields = Object.entries(err.fieldErrors).filter(([k]) => k !== "detail");
-    return fields.length ? fields.map(([k, v]) => `${k === "q" ? "Search" : k}: ${v.join(" ")}`).join(" ") : err.message;
+    const label = (key: string) => (QUERY_LABELS[key] ? QUERY_LABELS[key][0].toUpperCase() + QUERY_LABELS[key].slice(1) : key);
+    return fields.length ? fields.map(([k, v]) => `${k === "non_field_errors" ? "" : `${label(k)}: `}${inUserWords(v.join(" "))}`).join(" ") : err.message;
   }
   return String(err);
 }

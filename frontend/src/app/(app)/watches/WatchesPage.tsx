@@ -9,17 +9,22 @@ import { StatusBadge, Empty, Loading } from "@/components/ui";
 import { WatchForm } from "@/components/WatchForm";
 import { api, type Page } from "@/lib/api";
 import { timeAgo } from "@/lib/format";
+import { type Region, regionLabel, useRegions } from "@/lib/regionNames";
 import { useApi } from "@/lib/useApi";
 
-export function describeWatch(w: Pick<Watch, "advertiser_ids" | "text" | "region" | "creative_format">): string {
+type WatchLike = Pick<Watch, "advertiser_ids" | "text" | "region" | "creative_format"> & { region_name?: string | null };
+
+/** "AR1782… · “tesla.com” · United States · image": what a watch looks for, regions by name. */
+export function describeWatch(w: WatchLike, regions: Region[] = []): string {
   const ids = Array.isArray(w.advertiser_ids) ? (w.advertiser_ids as string[]) : [];
-  const parts = [ids.length ? ids.join(", ") : "", w.text ? `“${w.text}”` : "", w.region ? `region ${w.region}` : "", w.creative_format ?? ""];
+  const parts = [ids.length ? ids.join(", ") : "", w.text ? `“${w.text}”` : "", regionLabel(w.region, regions, w.region_name), w.creative_format ?? ""];
   return parts.filter(Boolean).join(" · ");
 }
 
 export function WatchesPage() {
   const router = useRouter();
   const params = useSearchParams();
+  const regions = useRegions();
   const { data, error, loading, reload } = useApi<Page<Watch>>("/api/adspark/watches/?page_size=100");
   const [message, setMessage] = useState<{ kind: string; text: string } | null>(null);
   const [showForm, setShowForm] = useState(params.has("advertiser_ids"));
@@ -75,7 +80,7 @@ export function WatchesPage() {
                       <Link href={`/watches/${w.id}`}>{w.name}</Link>{" "}
                       {!w.is_active ? <span className="badge badge-warn" title={w.paused_reason}>paused</span> : null}
                     </td>
-                    <td className="small">{describeWatch(w)}</td>
+                    <td className="small">{describeWatch(w, regions)}</td>
                     <td className="small">{w.interval_minutes} min</td>
                     <td>
                       {w.last_run ? (

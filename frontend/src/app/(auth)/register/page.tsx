@@ -1,9 +1,14 @@
 import type { Metadata } from "next";
+import { Suspense } from "react";
 
 import { AuthForm } from "@/components/AuthForm";
 
 export const metadata: Metadata = { title: "Create account" };
 
-export default function RegisterPage() {
-  return <AuthForm mode="register" />;
+export default function Page() {
+  return (
+    <Suspense>
+      <AuthForm mode="register" />
+    </Suspense>
+  );
 }

@@ -10,19 +10,28 @@ import { Empty, Loading, ProgressBar, StatusBadge } from "@/components/ui";
 import { WatchForm } from "@/components/WatchForm";
 import { api, type Page } from "@/lib/api";
 import { formatDate, isFinished } from "@/lib/format";
+import { useRegions } from "@/lib/regionNames";
 import { useApi } from "@/lib/useApi";
-import { usePoll } from "@/lib/usePoll";
+import { useVisiblePoll } from "@/lib/useVisiblePoll";
 
 import { describeWatch } from "../WatchesPage";
 
 export function WatchPage({ watchId }: { watchId: number }) {
+  const regions = useRegions();
   const watch = useApi<Watch>(`/api/adspark/watches/${watchId}/`);
-  const [version, setVersion] = useState(0);
-  const runs = usePoll<Page<WatchRun>>(`/api/adspark/watches/${watchId}/runs/?page_size=20&v=${version}`, {
-    intervalMs: 1500,
-    active: (page) => page.results.some((r) => !isFinished(r.status)),
+  // Run history stays fresh while the page is visible: runs the schedule starts show up without
+  // a reload (every 5 s; every 1.5 s while one is going).
+  const runs = useVisiblePoll<Page<WatchRun>>(`/api/adspark/watches/${watchId}/runs/?page_size=20`, {
+    intervalMs: 5000,
+    busyMs: 1500,
+    busy: (page) => page.results.some((r) => !isFinished(r.status)),
   });
-  const newCreatives = useApi<Page<WatchNewCreative>>(`/api/adspark/watches/${watchId}/new-creatives/?page_size=48&include_baseline=true&v=${version}-${runs.data?.results.filter((r) => isFinished(r.status)).length ?? 0}`);
+  const finishedRuns = runs.data?.results.filter((r) => isFinished(r.status)).length ?? 0;
+  const newCreatives = useApi<Page<WatchNewCreative>>(
+    runs.notFound ? null : `/api/adspark/watches/${watchId}/new-creatives/?page_size=48&include_baseline=true&v=${finishedRuns}`,
+  );
+  // Deleted meanwhile (the server already answered 404 for unknown ids and other users' watches).
+  const gone = runs.notFound;
   const [editing, setEditing] = useState(false);
   const [message, setMessage] = useState<{ kind: string; text: string } | null>(null);
   const [selected, setSelected] = useState<string | null>(null);
@@ -31,7 +40,7 @@ export function WatchPage({ watchId }: { watchId: number }) {
     setMessage(null);
     try {
       await api<WatchRun>(`/api/adspark/watches/${watchId}/trigger/`, { method: "POST" });
-      setVersion((v) => v + 1);
+      runs.reload();
       setMessage({ kind: "ok", text: "Run queued: it appears in the history below." });
     } catch (err) {
       setMessage({ kind: "error", text: (err as Error).message });
@@ -44,6 +53,16 @@ export function WatchPage({ watchId }: { watchId: number }) {
     // A full page load on purpose: it drops every client-side cache of the old session.
     // eslint-disable-next-line @next/next/no-location-assign-relative-destination
     window.location.assign("/watches");
+  }
+
+  if (gone) {
+    return (
+      <div className="card not-found-card" style={{ margin: "2rem auto" }} data-testid="not-found">
+        <h1>Watch not found</h1>
+        <p className="muted">This watch does not exist or is not yours.</p>
+        <Link className="button primary" href="/watches">All watches</Link>
+      </div>
+    );
   }
 
   const w = watch.data;
@@ -63,7 +82,7 @@ export function WatchPage({ watchId }: { watchId: number }) {
           <header className="page-header">
             <div>
               <h1>{w.name}</h1>
-              <p>{describeWatch(w)} · every {w.interval_minutes} min · next run {formatDate(w.next_run_at, true)}</p>
+              <p>{describeWatch(w, regions)} · every {w.interval_minutes} min · next run {formatDate(w.next_run_at, true)}</p>
             </div>
             <div className="row">
               <button type="button" onClick={() => setEditing((v) => !v)} aria-expanded={editing}>{editing ? "Cancel" : "Edit"}</button>
@@ -109,7 +128,8 @@ export function WatchPage({ watchId }: { watchId: number }) {
                         {r.status === "succeeded" ? (
                           r.is_baseline ? <span>Baseline: {r.new_creatives_count} creatives seen</span>
                             : r.new_creatives_count ? <span className="badge badge-new">{r.new_creatives_count} new</span> : "Nothing new"
-                        ) : r.status === "failed" ? <span className="field-error">{r.error}</span> : "…"}
+                        ) : r.status === "failed" ? <span className="field-error">{(r as WatchRun & { user_message?: string }).user_message || r.error}</span>
+                          : r.status === "cancelled" ? "Cancelled" : "…"}
                       </td>
                       <td><StatusBadge status={r.status} /></td>
                     </tr>
@@ -117,7 +137,11 @@ export function WatchPage({ watchId }: { watchId: number }) {
                 </tbody>
               </table>
             </div>
-          ) : runs.data ? <Empty title="No runs yet"><p>Run the watch now, or wait for its schedule.</p></Empty> : <Loading />}
+          ) : runs.data ? (
+            <Empty title="No runs yet"><p>Run the watch now, or wait for its schedule: new runs appear here by themselves.</p></Empty>
+          ) : runs.error ? (
+            <div className="alert alert-error" role="alert">{runs.error}</div>
+          ) : <Loading />}
         </section>
         <section className="card" aria-labelledby="new-title">
           <h2 id="new-title">Creatives this watch found</h2>
