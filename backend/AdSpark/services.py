@@ -443,19 +443,26 @@ def creative_upsert_page(
         :class:`UpsertResult`. Statements: one on PostgreSQL, at most three elsewhere.
     """
     page = prepared if prepared is not None else creative_page_prepare(items or [], vendor=connection.vendor)
-    result = UpsertResult(skipped=list(page.skipped))
-    result.creative_ids = list(page.records)
-    result.seen = len(page.records)
     if not page.records:
-        return result
+        return _upsert_result(page, [])
     # savepoint=False: inside a fetch run's page transaction a savepoint is two more round trips.
     with transaction.atomic(savepoint=False):
         written = _page_writer()(page, region=region, platform=platform)
+    return _upsert_result(page, written)
+
+
+def _upsert_result(page: PreparedPage, written: list[tuple[str, bool]]) -> UpsertResult:
+    """The :class:`UpsertResult` of ``page`` whose rows ``written`` were ``(id, inserted)``."""
     inserted = {creative_id for creative_id, was_inserted in written if was_inserted}
-    result.new_ids = [creative_id for creative_id in page.records if creative_id in inserted]  # page order
-    result.new = len(result.new_ids)
-    result.updated = len(written) - result.new
-    return result
+    new_ids = [creative_id for creative_id in page.records if creative_id in inserted]  # page order
+    return UpsertResult(
+        seen=len(page.records),
+        new=len(new_ids),
+        updated=len(written) - len(new_ids),
+        creative_ids=list(page.records),
+        new_ids=new_ids,
+        skipped=list(page.skipped),
+    )
 
 
 def fetch_run_create(*, owner: Any, query: FetchQuery, enqueue: bool = True) -> FetchRun:
@@ -765,9 +772,6 @@ def _page_store_postgresql(
     become checkpoint rows from ``position`` on; ``checkpoint`` holds the run's new counters.
     Returns the page's :class:`UpsertResult` and whether the checkpoint was saved (False: the
     lease was lost, and nothing was written)."""
-    result = UpsertResult(
-        skipped=list(prepared.skipped), creative_ids=list(prepared.records), seen=len(prepared.records)
-    )
     params = {
         "page": prepared.document if prepared.document is not None else _page_document(prepared.records),
         "regions": json.dumps([query.region] if query.region else []),
@@ -788,13 +792,9 @@ def _page_store_postgresql(
         # The run's end (job_succeed) still commits synchronously. Sent with the statement.
         cursor.execute("SET LOCAL synchronous_commit TO OFF;" + _PAGE_STORE_SQL, params)
         *written, (_, saved) = cursor.fetchall()
-    inserted = {creative_id for creative_id, was_inserted in written if was_inserted}
-    result.new_ids = [
-        creative_id for creative_id in prepared.records if creative_id in inserted
-    ]  # page order
-    result.new = len(result.new_ids)
-    result.updated = len(written) - result.new
-    return result, bool(saved)
+    return _upsert_result(
+        prepared, [(creative_id, bool(inserted)) for creative_id, inserted in written]
+    ), bool(saved)
 
 
 def _page_store_portable(
