@@ -76,7 +76,9 @@ def generated_ad_png(name: str, width: int = 300, height: int = 250) -> bytes:
     # A pattern from the hash too: perceptual hashes of flat images would all be alike.
     for i in range(8):
         x, y = digest[3 + i] * width // 256, digest[11 + i] * height // 256
-        draw.rectangle((x, y, x + width // 4, y + height // 5), fill=(255 - background[i % 3], 220, 90 + i * 20))
+        draw.rectangle(
+            (x, y, x + width // 4, y + height // 5), fill=(255 - background[i % 3], 220, 90 + i * 20)
+        )
     draw.rectangle((0, height - 60, width, height), fill=(250, 250, 250))
     draw.text((12, height - 48), "AdSpark stand-in", fill=(40, 40, 40))
     draw.text((12, height - 28), name[:40], fill=(40, 40, 40))

@@ -16,6 +16,7 @@ import pytest
 from tests.conftest import SHARED_RESPONSES, WorkerProcess, worker_env
 from tests.google_standin import GoogleStandIn
 
+
 def recorded_creative(recording: str, *, preview: bool) -> dict[str, Any]:
     """The first recorded ``ad_creatives`` item of ``recording`` with an image (``preview``
     False) or with a preview ``link`` and no image (``preview`` True)."""

@@ -19,8 +19,8 @@ from AdSpark.models import ArchiveStatus, Creative, CreativeArchive
 from AdSpark.queries import normalize_fetch_params
 from AdSpark.services import creative_upsert_page, fetch_run_create, fetch_run_execute
 from tests.archive.conftest import recorded_creative
-from tests.google_standin import GoogleStandIn, jpeg_bytes, png_bytes
 from tests.conftest import SHARED_RESPONSES, wait_for
+from tests.google_standin import GoogleStandIn, jpeg_bytes, png_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

@@ -213,7 +213,9 @@ def test_it_rewrites_google_media_hosts_to_the_media_host_base(client):
         original = recorded_creatives[creative["ad_creative_id"]]
         for key in ("image", "link"):
             value = original.get(key)
-            host = next((h for h in GOOGLE_MEDIA_HOSTS if isinstance(value, str) and value.startswith(h)), None)
+            host = next(
+                (h for h in GOOGLE_MEDIA_HOSTS if isinstance(value, str) and value.startswith(h)), None
+            )
             if host is None:
                 assert creative.get(key) == value
                 continue
@@ -607,7 +609,15 @@ def test_it_runs_from_the_command_line_and_stops_cleanly_on_ctrl_c():
 def test_its_command_line_takes_a_media_host_base():
     # Given the server started with --media-host-base
     process = subprocess.Popen(
-        [sys.executable, "-m", "local_services.serpapi_server", "--port", "0", "--media-host-base", "http://media.test"],
+        [
+            sys.executable,
+            "-m",
+            "local_services.serpapi_server",
+            "--port",
+            "0",
+            "--media-host-base",
+            "http://media.test",
+        ],
         cwd=BACKEND_DIR,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
