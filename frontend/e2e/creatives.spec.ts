@@ -101,11 +101,27 @@ test("archived images: cards and the details panel load the archived copies thro
   test.setTimeout(180_000);
   await signInAs(page, user);
   let archived: Creative[] = [];
+  // Both kinds of capture: an image downloaded from the stand-in, a video's preview script
+  // (served by the stand-in too) rendered by the ai_generation worker's browser.
   await expect
-    .poll(async () => (archived = await archivedTesla(page)).length, { timeout: 150_000, intervals: [1_000, 2_000, 5_000] })
-    .toBeGreaterThan(0);
-  // An image creative's archived copy (downloaded from the stand-in) rather than a rendered preview.
-  const creative = archived.find((c) => c.format !== "video") ?? archived[0];
+    .poll(
+      async () => {
+        archived = await archivedTesla(page);
+        return archived.some((c) => c.format !== "video") && archived.some((c) => c.format === "video");
+      },
+      { timeout: 150_000, intervals: [1_000, 2_000, 5_000] },
+    )
+    .toBe(true);
+
+  // The rendered preview of a video creative: its card loads the archived thumbnail.
+  const video = archived.find((c) => c.format === "video") as Creative;
+  await page.goto(`/creatives?visual_hash=${encodeURIComponent(video.visual_hash as string)}`);
+  const videoMedia = page.getByTestId("gallery").locator(`[data-creative-id="${video.ad_creative_id}"] .creative-media`);
+  await expect(videoMedia).toHaveAttribute("data-image-source", "archive");
+  await expect(videoMedia.locator("img")).toHaveAttribute("src", new URL(video.archived_thumbnail_url as string).pathname);
+  expect((await loadedSize(videoMedia.locator("img"))).width).toBeGreaterThan(0);
+
+  const creative = archived.find((c) => c.format !== "video") as Creative;
   const thumbnail = new URL(creative.archived_thumbnail_url as string).pathname;
   const full = new URL(creative.archived_image_url as string).pathname;
   expect(thumbnail).toMatch(/^\/media\//);
