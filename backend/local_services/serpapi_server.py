@@ -43,6 +43,9 @@ Behaviour, as faithful to the live API as the recordings show:
   ``next_page_token``). The recorded ``raw_html_file``/``prettify_html_file`` links are dropped:
   this server cannot serve them. ``serpapi_details_link`` is pointed at this server.
   ``GET /searches/<id>.json`` returns one of the last 200 answers (SerpApi's Search Archive).
+* ``media_host_base`` (``--media-host-base URL``, off by default) rewrites the Google ad hosts
+  of the creatives' images and preview scripts (``GOOGLE_MEDIA_HOSTS``) in every answer to that
+  base URL, path and query kept, so a local stand-in can serve them (the e2e run does).
 * Pagination is re-done locally. The recordings' own ``serpapi_pagination`` is dropped, because
   its token points at a page nobody recorded. Instead, when the page size (``num``, default 40
   like SerpApi) is smaller than the recording's ``ad_creatives``, the answer is a slice plus
@@ -121,6 +124,9 @@ HTML_TYPE = "text/html; charset=utf-8"
 # Enough for a demo or benchmark run; oldest entries go first, counters keep counting.
 REQUEST_LOG_LIMIT = 100_000
 ARCHIVE_LIMIT = 200
+# Where the recorded creatives' images (/archive/simgad/<id>) and preview scripts
+# (/ads/preview/content.js) live; ``media_host_base`` moves them elsewhere.
+GOOGLE_MEDIA_HOSTS = ("https://tpc.googlesyndication.com", "https://displayads-formats.googleusercontent.com")
 SEARCHES_PER_MONTH = 100_000
 RATE_LIMIT_PER_HOUR = 100_000
 
@@ -173,6 +179,15 @@ class Fault:
 def json_reply(status: int, payload: dict[str, Any]) -> Reply:
     # SerpApi sends UTF-8 as is (e.g. the curly apostrophe in ARC'TERYX), not \u escapes.
     return Reply(status, json.dumps(payload, ensure_ascii=False).encode("utf-8"), JSON_TYPE)
+
+
+def rewrite_media_hosts(body: bytes, base_url: str) -> bytes:
+    """``body`` (UTF-8 JSON as ``json_reply`` writes it: slashes unescaped) with every
+    ``GOOGLE_MEDIA_HOSTS`` origin replaced by ``base_url`` (paths and queries kept)."""
+    base = base_url.rstrip("/").encode()
+    for host in GOOGLE_MEDIA_HOSTS:
+        body = body.replace(host.encode() + b"/", base + b"/")
+    return body
 
 
 def error_reply(status: int, message: str) -> Reply:
@@ -378,12 +393,16 @@ class LocalSerpApiServer(LocalHTTPServer):
         port: int = DEFAULT_PORT,
         regions_file: Path | None = None,
         verbose: bool = False,
+        media_host_base: str | None = None,
     ) -> None:
         """Load the recordings and region codes; nothing listens until ``start()``.
 
         ``api_key`` None accepts any non-empty key. ``port`` 0 picks a free port.
         ``regions_file`` defaults to ``spec/regions.json`` beside ``responses_dir``, else the
         shared fixtures' copy. ``verbose`` logs one line per request to stderr.
+        ``media_host_base`` (e.g. ``http://127.0.0.1:9000``, no trailing slash needed): serve
+        every ``GOOGLE_MEDIA_HOSTS`` URL in the answers on that base instead (None: as recorded);
+        settable later through the attribute of the same name.
 
         Raises:
             FileNotFoundError, RecordingError: see ``load_recordings``.
@@ -401,6 +420,7 @@ class LocalSerpApiServer(LocalHTTPServer):
         self._search_times: deque[float] = deque()
         self._search_count = 0
         self._archive: OrderedDict[str, bytes] = OrderedDict()
+        self.media_host_base = media_host_base.rstrip("/") if media_host_base else None
 
     # -- recordings, faults, log ---------------------------------------------------------------
 
@@ -675,6 +695,8 @@ class LocalSerpApiServer(LocalHTTPServer):
         body = {"search_metadata": metadata, "search_parameters": echoed}
         body.update({k: v for k, v in payload.items() if k not in body})
         reply = json_reply(200, body)
+        if self.media_host_base:
+            reply = Reply(200, rewrite_media_hosts(reply.body, self.media_host_base), JSON_TYPE)
         with self._lock:
             self._archive[search_id] = reply.body
             while len(self._archive) > ARCHIVE_LIMIT:
@@ -784,6 +806,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="SerpApi's region list (default: spec/regions.json beside the responses directory)",
     )
+    parser.add_argument(
+        "--media-host-base",
+        default=os.environ.get("LOCAL_SERPAPI_MEDIA_HOST_BASE") or None,
+        metavar="URL",
+        help="serve the creatives' Google image/preview URLs on this base URL instead "
+        "(env LOCAL_SERPAPI_MEDIA_HOST_BASE; default: as recorded)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log each request to stderr")
     return parser
 
@@ -799,6 +828,7 @@ def main(argv: list[str] | None = None) -> int:
             port=args.port,
             regions_file=args.regions,
             verbose=args.verbose,
+            media_host_base=args.media_host_base,
         ).start()
     except (OSError, ValueError) as exc:
         print(f"serpapi_server: cannot start: {exc}", file=sys.stderr)

@@ -15,7 +15,9 @@ const user = newUser("creatives");
 
 type Creative = {
   ad_creative_id: string;
+  format: string;
   image_url: string;
+  archive_status?: string;
   archived_thumbnail_url?: string | null;
   archived_image_url?: string | null;
   duplicate_count?: number;
@@ -79,6 +81,80 @@ test("gallery shows the archived image first, the live one second, the placehold
   await expect(sort).toHaveValue("");
   expect(await sort.evaluate((el: HTMLSelectElement) => el.clientWidth)).toBeGreaterThan(150);
   await snap(page, testInfo, "c-gallery");
+});
+
+/** The archived creatives of Tesla (the e2e runner turns the archive on; the ai_generation worker
+ * captures a dozen per fetch run from the local Google stand-in's generated PNGs). */
+async function archivedTesla(page: Page): Promise<Creative[]> {
+  const list = await apiJson<Page_<Creative>>(page.request, `/api/adspark/creatives/?advertiser_id=${TESLA}&page_size=100`);
+  return list.results.filter((c) => c.archive_status === "archived" && c.archived_thumbnail_url && c.archived_image_url && c.visual_hash);
+}
+
+/** Wait until `img` has loaded; its natural size in pixels. */
+async function loadedSize(img: ReturnType<Page["locator"]>): Promise<{ width: number; height: number }> {
+  await img.scrollIntoViewIfNeeded();
+  await expect.poll(() => img.evaluate((el: HTMLImageElement) => el.complete && el.naturalWidth > 0), { timeout: 15_000 }).toBe(true);
+  return img.evaluate((el: HTMLImageElement) => ({ width: el.naturalWidth, height: el.naturalHeight }));
+}
+
+test("archived images: cards and the details panel load the archived copies through /media/", async ({ page }, testInfo) => {
+  test.setTimeout(180_000);
+  await signInAs(page, user);
+  let archived: Creative[] = [];
+  // Both kinds of capture: an image downloaded from the stand-in, a video's preview script
+  // (served by the stand-in too) rendered by the ai_generation worker's browser.
+  await expect
+    .poll(
+      async () => {
+        archived = await archivedTesla(page);
+        return archived.some((c) => c.format !== "video") && archived.some((c) => c.format === "video");
+      },
+      { timeout: 150_000, intervals: [1_000, 2_000, 5_000] },
+    )
+    .toBe(true);
+
+  // The rendered preview of a video creative: its card loads the archived thumbnail.
+  const video = archived.find((c) => c.format === "video") as Creative;
+  await page.goto(`/creatives?visual_hash=${encodeURIComponent(video.visual_hash as string)}`);
+  const videoMedia = page.getByTestId("gallery").locator(`[data-creative-id="${video.ad_creative_id}"] .creative-media`);
+  await expect(videoMedia).toHaveAttribute("data-image-source", "archive");
+  await expect(videoMedia.locator("img")).toHaveAttribute("src", new URL(video.archived_thumbnail_url as string).pathname);
+  expect((await loadedSize(videoMedia.locator("img"))).width).toBeGreaterThan(0);
+
+  const creative = archived.find((c) => c.format !== "video") as Creative;
+  const thumbnail = new URL(creative.archived_thumbnail_url as string).pathname;
+  const full = new URL(creative.archived_image_url as string).pathname;
+  expect(thumbnail).toMatch(/^\/media\//);
+  expect(full).toMatch(/^\/media\//);
+
+  // The gallery, narrowed to this creative's look-alike group, with its details panel open.
+  await page.goto(`/creatives?visual_hash=${encodeURIComponent(creative.visual_hash as string)}&creative=${creative.ad_creative_id}`);
+  const card = page.getByTestId("gallery").locator(`[data-creative-id="${creative.ad_creative_id}"]`);
+  await expect(card).toBeVisible();
+  const cardMedia = card.locator(".creative-media");
+  await expect(cardMedia).toHaveAttribute("data-image-source", "archive");
+  const cardImg = cardMedia.locator("img");
+  await expect(cardImg).toHaveAttribute("src", thumbnail);
+  const cardSize = await loadedSize(cardImg);
+  expect(cardSize.width).toBeGreaterThan(0);
+  await expect(cardImg).toHaveClass(/loaded/); // the image, not the placeholder, is what shows
+
+  const panel = page.getByTestId("details-panel");
+  await expect(panel).toContainText(creative.ad_creative_id);
+  const panelMedia = panel.locator(".creative-media");
+  await expect(panelMedia).toHaveAttribute("data-image-source", "archive");
+  const panelImg = panelMedia.locator("img");
+  await expect(panelImg).toHaveAttribute("src", full);
+  const fullSize = await loadedSize(panelImg);
+  // The full PNG is the captured image itself (the stand-in's are 300×250), the thumbnail no larger.
+  expect(fullSize.width).toBeGreaterThanOrEqual(cardSize.width);
+  expect(fullSize.height).toBeGreaterThan(0);
+
+  // The media route serves the files themselves (Django's /media/ behind Next's route handler).
+  const served = await page.request.get(full);
+  expect(served.status()).toBe(200);
+  expect(served.headers()["content-type"]).toBe("image/png");
+  await snap(page, testInfo, "c-archived-images");
 });
 
 test("filters: debounced text, date range, searchable regions by name, platform", async ({ page }, testInfo) => {

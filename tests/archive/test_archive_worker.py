@@ -18,8 +18,9 @@ from AdSpark.archive import archive_backlog, archive_enqueue
 from AdSpark.models import ArchiveStatus, Creative, CreativeArchive
 from AdSpark.queries import normalize_fetch_params
 from AdSpark.services import creative_upsert_page, fetch_run_create, fetch_run_execute
-from tests.archive.conftest import GoogleStandIn, jpeg_bytes, png_bytes, recorded_creative
+from tests.archive.conftest import recorded_creative
 from tests.conftest import SHARED_RESPONSES, wait_for
+from tests.google_standin import GoogleStandIn, jpeg_bytes, png_bytes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 

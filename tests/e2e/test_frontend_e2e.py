@@ -9,6 +9,12 @@ missing or older than the sources). Then runs ``npx playwright test`` in ``front
 (Debian's Chromium, ``frontend/e2e/*.spec.ts``), prints its output and asserts it passed. The
 specs get the local SerpApi server's URL (``E2E_SERPAPI_URL``) to inject faults through its
 ``/_control/`` endpoints. Each Playwright test saves a screenshot under ``var/e2e-screenshots/``.
+
+The creative archive runs as in production (``ARCHIVE_ENABLED=true``, captures on the
+``ai_generation`` worker, files in the test process's ``MEDIA_ROOT`` served by Django at
+``/media/``): the SerpApi server serves the recordings' Google image and preview URLs on
+:class:`tests.google_standin.GoogleStandIn` (``media_host_base``), which answers every
+``/archive/simgad/<id>`` with a generated PNG, so fetched creatives get archived pixels.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from django.conf import settings
 from core.toolchain import BROWSER_FIX, find_browser
 from local_services.serpapi_server import LocalSerpApiServer
 from tests.conftest import BACKEND_DIR, REPO_DIR, WorkerProcess, worker_env
+from tests.google_standin import GoogleStandIn
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -43,6 +50,9 @@ CHROMIUM = _BROWSER.path if _BROWSER else "/usr/bin/chromium"
 BUILD_INPUTS = ["src", "public", "next.config.ts", "package-lock.json", "tsconfig.json"]
 STANDALONE_SERVER = FRONTEND_DIR / ".next" / "standalone" / "server.js"
 DIFY_KEY = "app-e2e-dify-key"
+# Captures share the single-concurrency ai_generation worker with the variant flow
+# (adspark.spec.ts): a dozen per fetch run keeps that flow's wait short.
+ARCHIVE_PER_RUN_CAP = "12"
 
 
 def _free_port() -> int:
@@ -134,6 +144,8 @@ def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str
     ensure_frontend_build()
     started: list[WorkerProcess | ServerProcess] = []
     dify = None
+    google = GoogleStandIn(generate_images=True).start()
+    serpapi.media_host_base = google.url
     extra = {
         "AI_PROVIDER": "template",
         "CHROMIUM_PATH": CHROMIUM,
@@ -146,6 +158,12 @@ def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str
         # then 60 s (full jitter: the flow waits for a wait long enough to watch).
         "ADSPARK_RETRY_BACKOFF_BASE": "30",
         "ADSPARK_RETRY_BACKOFF_CAP": "60",
+        # The creative archive, on (pytest.ini turns it off for the suites without a worker):
+        # images come from the Google stand-in (a loopback URL, allowed above), files go to
+        # MEDIA_ROOT and Django serves them at /media/ (proxied by Next's /media route).
+        "ARCHIVE_ENABLED": "true",
+        "ARCHIVE_PER_RUN_CAP": ARCHIVE_PER_RUN_CAP,
+        "MEDIA_SERVE": "true",
     }
     try:
         from local_services.dify_server import LocalDifyServer
@@ -208,6 +226,8 @@ def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str
             process.stop()
         if dify is not None:
             dify.stop()
+        serpapi.media_host_base = None
+        google.stop()
 
 
 # The build (up to 15 min on a cold machine) and the specs (~10 min) outlast pytest.ini's 300 s.

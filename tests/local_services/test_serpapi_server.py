@@ -22,6 +22,7 @@ import serpapi
 from local_services.serpapi_server import (
     DEFAULT_RESPONSES_DIR,
     DETAILS_ENGINE,
+    GOOGLE_MEDIA_HOSTS,
     INVALID_API_KEY,
     INVALID_TOKEN,
     LIST_ENGINE,
@@ -178,6 +179,53 @@ def test_it_points_serpapi_details_links_at_itself(server, client):
     link = results["ad_creatives"][0]["serpapi_details_link"]
     assert link.startswith(server.url + "/search.json?")
     assert parse_qs(urlsplit(link).query)["engine"] == [DETAILS_ENGINE]
+
+
+def test_it_serves_google_media_urls_as_recorded_by_default(client):
+    # When Tesla's list is served by a server started without media_host_base
+    results = client.search(tesla())
+
+    # Then images and preview scripts point at Google's hosts as recorded
+    recorded_creatives = {c["ad_creative_id"]: c for c in recorded("peer_tesla_p1")["ad_creatives"]}
+    for creative in results["ad_creatives"]:
+        original = recorded_creatives[creative["ad_creative_id"]]
+        assert creative.get("image") == original.get("image")
+        assert creative.get("link") == original.get("link")
+
+
+def test_it_rewrites_google_media_hosts_to_the_media_host_base(client):
+    # Given the server moves Google's media hosts onto a local base URL (trailing slash dropped)
+    rewriting = LocalSerpApiServer(
+        responses_dir=DEFAULT_RESPONSES_DIR, api_key=API_KEY, port=0, media_host_base="http://127.0.0.1:9/"
+    )
+    with rewriting:
+        client.BASE_DOMAIN = rewriting.url
+        # When Tesla's list and then its archived copy are fetched
+        results = client.search(tesla())
+        archived = requests.get(
+            results["search_metadata"]["json_endpoint"], params={"api_key": API_KEY}, timeout=5
+        ).json()
+
+    # Then every image and preview link is on the base, with the recorded path and query
+    recorded_creatives = {c["ad_creative_id"]: c for c in recorded("peer_tesla_p1")["ad_creatives"]}
+    images = links = 0
+    for creative in results["ad_creatives"]:
+        original = recorded_creatives[creative["ad_creative_id"]]
+        for key in ("image", "link"):
+            value = original.get(key)
+            host = next(
+                (h for h in GOOGLE_MEDIA_HOSTS if isinstance(value, str) and value.startswith(h)), None
+            )
+            if host is None:
+                assert creative.get(key) == value
+                continue
+            assert creative[key] == "http://127.0.0.1:9" + value[len(host) :]
+            images += key == "image"
+            links += key == "link"
+    assert images > 0 and links > 0
+    # And nothing in the answer (nor its Search Archive copy) still names a Google media host
+    assert not any(host in json.dumps(dict(results)) for host in GOOGLE_MEDIA_HOSTS)
+    assert archived["ad_creatives"] == results["ad_creatives"]
 
 
 # -- pagination ---------------------------------------------------------------------------------
@@ -556,3 +604,36 @@ def test_it_runs_from_the_command_line_and_stops_cleanly_on_ctrl_c():
     assert len(results["ad_creatives"]) == 40
     assert process.returncode == 0
     assert "Traceback" not in stderr
+
+
+def test_its_command_line_takes_a_media_host_base():
+    # Given the server started with --media-host-base
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "local_services.serpapi_server",
+            "--port",
+            "0",
+            "--media-host-base",
+            "http://media.test",
+        ],
+        cwd=BACKEND_DIR,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "LOCAL_SERPAPI_API_KEY": API_KEY},
+    )
+    try:
+        url = process.stdout.readline().split()[4]
+        client = serpapi.Client(api_key=API_KEY, timeout=5)
+        client.BASE_DOMAIN = url
+        # When a client searches it
+        results = client.search(tesla())
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=5)
+
+    # Then the images are served from that base
+    images = [c["image"] for c in results["ad_creatives"] if c.get("image")]
+    assert images and all(i.startswith("http://media.test/archive/simgad/") for i in images)
