@@ -115,12 +115,13 @@ test("a failed fetch explains itself without SerpApi's text or a full red bar", 
 
 test("a retrying fetch counts down and can be cancelled", async ({ page }, testInfo) => {
   await signIn(page, alice);
-  await serpapiFault(page.request, 503, 6);
+  // Enough 503s to outlast every retry (afterEach forgets the rest): with full jitter one
+  // retry's wait can be under 5 s, so the test waits for a retry whose wait is long enough.
+  await serpapiFault(page.request, 503, 30);
   await page.goto("/fetch");
   await page.getByLabel("Advertiser IDs").fill(TESLA);
   await page.getByRole("button", { name: "Fetch now" }).click();
   const retry = page.getByTestId("fetch-retry");
-  // Full jitter: wait for a wait long enough to watch it count down.
   const seconds = async () => Number((await retry.textContent())?.match(/Retrying in (\d+) s/)?.[1] ?? 0);
   await expect.poll(seconds, { timeout: 100_000, intervals: [500] }).toBeGreaterThanOrEqual(5);
   const first = await seconds();

@@ -137,7 +137,17 @@ class ServerProcess:
 
 
 @pytest.fixture
-def stack(serpapi: LocalSerpApiServer, tmp_path: Path) -> Iterator[dict[str, str]]:
+def no_session_worker(celery_worker: WorkerProcess) -> Iterator[None]:
+    """The session's ``data_fetch,default`` worker (tests/conftest.py), stopped while the stack
+    runs and started again after it: it shares the stack's broker and would take the stack's
+    tasks with pytest.ini's settings (a 0.2 s retry backoff, the archive off)."""
+    celery_worker.stop()
+    yield
+    celery_worker.start()
+
+
+@pytest.fixture
+def stack(serpapi: LocalSerpApiServer, tmp_path: Path, no_session_worker: None) -> Iterator[dict[str, str]]:
     """The whole stack; yields ``{"frontend": url, "backend": url, "serpapi": url}``."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"No browser found: run `make setup` or {BROWSER_FIX}, or set CHROMIUM_PATH.")
