@@ -3,7 +3,7 @@
 /** Small hooks for the creatives pages: a debounced callback and the region list. */
 import { useCallback, useEffect, useRef, useState } from "react";
 
-import { api } from "./api";
+import { loadRegions, resetRegions } from "./regionNames";
 import type { Region } from "./creatives";
 
 /**
@@ -46,21 +46,13 @@ export function useDebouncedCallback<A extends unknown[]>(fn: (...args: A) => vo
   return [call, flush] as const;
 }
 
-let regionsCache: Promise<Region[]> | null = null;
-
 /** All regions the app knows (`GET /api/adspark/regions/`, 239 sorted by name), loaded once per
- * page load; null until they arrive (or when the request failed). */
+ * page load and shared with lib/regionNames; null until they arrive (or when the request failed). */
 export function useRegions(): Region[] | null {
   const [regions, setRegions] = useState<Region[] | null>(null);
   useEffect(() => {
     let live = true;
-    if (!regionsCache) {
-      regionsCache = api<Region[]>("/api/adspark/regions/").catch((err) => {
-        regionsCache = null;
-        throw err;
-      });
-    }
-    regionsCache.then((r) => live && setRegions(r)).catch(() => null);
+    loadRegions().then((list) => live && list.length > 0 && setRegions(list));
     return () => {
       live = false;
     };
@@ -70,5 +62,5 @@ export function useRegions(): Region[] | null {
 
 /** Forget the cached regions (tests). */
 export function resetRegionsCache(): void {
-  regionsCache = null;
+  resetRegions();
 }

@@ -16,7 +16,9 @@ export type Region = { code: string; name: string; letters: string };
 let cache: Region[] | null = null;
 let loading: Promise<Region[]> | null = null;
 
-function loadRegions(): Promise<Region[]> {
+/** The regions list, fetched once per page load and shared; `[]` when the request failed (the next
+ * call tries again). */
+export function loadRegions(): Promise<Region[]> {
   if (cache) return Promise.resolve(cache);
   loading ??= api<Region[]>("/api/adspark/regions/")
     .then((list) => {
@@ -28,6 +30,12 @@ function loadRegions(): Promise<Region[]> {
       return [];
     });
   return loading;
+}
+
+/** Forget the loaded regions (tests). */
+export function resetRegions(): void {
+  cache = null;
+  loading = null;
 }
 
 /** Every region the API knows (sorted by name), `[]` until it has answered. */
