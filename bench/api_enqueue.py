@@ -1,6 +1,6 @@
 """Benchmark: ``POST /api/adspark/fetch/`` under gunicorn against a trivial endpoint on the same server.
 
-Run: ``.venv/bin/python bench/api_enqueue.py [--clients 8] [--seconds 5] [--rounds 3] [--workers 3]``
+Run: ``.venv/bin/python bench/api_enqueue.py [--clients 8] [--seconds 5] [--rounds 3] [--workers 3] [--publish]``
 
 Starts gunicorn (``backend.wsgi``, sync workers as in docker-compose.yml, production settings:
 DEBUG off) on a free port over the benchmark's own PostgreSQL database and Redis db, with one
@@ -14,6 +14,11 @@ worker consumes it; the queue is deleted at the end). The fetch throttle is rais
 
 Prints requests/s, p50 and p99 latency of each endpoint, the ratio and the load average.
 Targets (issue 11): enqueue ≥ 50 % of the trivial endpoint's rate, enqueue p99 < 50 ms.
+
+``--publish`` measures one part of the enqueue instead, with no server: the CPU of one
+``apply_async`` of ``fetch_creatives_task`` (message + ``task-sent`` event) through kombu's own
+Redis transport and through ``backend.brokers.RedisTransport`` (one reused client per channel),
+alternating in rounds; it prints both, the ratio and the load.
 """
 
 from __future__ import annotations
@@ -90,6 +95,46 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def publish_cost(rounds: int, per_round: int = 200) -> None:
+    """Print the CPU (ms) of one ``apply_async`` with kombu's Redis transport and with ours."""
+    from django.conf import settings
+    from kombu import Connection
+
+    from AdSpark.models import FetchRun
+    from backend.celery import app
+
+    signature = app.signature(FetchRun.TASK_NAME, kwargs={"fetch_run_id": 1})
+    transports = {
+        "kombu redis.Transport": "redis",
+        "backend.brokers.RedisTransport": settings.CELERY_BROKER_TRANSPORT,
+    }
+    producers = {
+        name: app.amqp.Producer(
+            Connection(settings.CELERY_BROKER_URL, transport=transport), auto_declare=False
+        )
+        for name, transport in transports.items()
+    }
+    costs: dict[str, list[float]] = {name: [] for name in producers}
+    print(
+        f"apply_async of {FetchRun.TASK_NAME}, {rounds} rounds × {per_round} per transport; load average {load()}"
+    )
+    for _ in range(rounds):
+        for name, producer in producers.items():
+            for _ in range(20):  # warm the connection
+                signature.apply_async(producer=producer)
+            started = time.process_time()
+            for _ in range(per_round):
+                signature.apply_async(producer=producer)
+            costs[name].append((time.process_time() - started) / per_round * 1000)
+    medians = {name: statistics.median(values) for name, values in costs.items()}
+    for name, value in medians.items():
+        print(f"{name:32}: {value:.3f} ms CPU per apply_async (median of {rounds} rounds)")
+    stock, ours = medians.values()
+    print(f"kombu / ours: {stock / ours:.2f}×; load average {load()}")
+    for producer in producers.values():
+        producer.connection.release()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default %(default)s)")
@@ -102,6 +147,9 @@ def main() -> int:
         type=int,
         default=3,
         help="gunicorn sync workers (default %(default)s, as in docker-compose.yml)",
+    )
+    parser.add_argument(
+        "--publish", action="store_true", help="measure apply_async with kombu's and our Redis transport only"
     )
     args = parser.parse_args()
 
@@ -118,6 +166,12 @@ def main() -> int:
     FetchRun.objects.filter(owner=alice).delete()
     broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)
     broker.delete("data_fetch")
+    if args.publish:
+        try:
+            publish_cost(args.rounds * 4)
+        finally:
+            broker.delete("data_fetch")
+        return 0
 
     port = free_port()
     env = dict(os.environ)

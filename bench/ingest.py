@@ -16,10 +16,14 @@ indexes, on the same PostgreSQL, in the same run:
 3. **COPY limit**: the rows the real path stored, read back with ``COPY … TO``, are written again
    with ``COPY … FROM`` into the emptied creative table in one transaction: no HTTP, no parsing,
    no merging -- PostgreSQL's own bulk-load speed, the physical limit.
-4. **row by row**: the same N items written with ``update_or_create`` per advertiser and
+4. **fetch floor**: the same pages fetched and parsed exactly as the real path does it
+   (``serpapi.Client``, rate limiter, ``creative_page_prepare``), one after the other, with no
+   database at all: the part of the real path that no write strategy can remove. COPY / floor
+   is the best real / COPY any write path could show on this machine.
+5. **row by row**: the same N items written with ``update_or_create`` per advertiser and
    creative (the usual naive ingestion) into emptied tables.
 
-Steps 1-3 run ``--repeat`` times and the medians are reported, since the machine is shared.
+Steps 1-4 run ``--repeat`` times and the medians are reported, since the machine is shared.
 Targets (issue 11): real path ≥ 0.6 of the COPY limit and ≥ 20× row by row. ``--profile`` runs
 step 1 once more under cProfile and prints where the time goes (the source of the figures that
 comments in ``AdSpark/services.py`` cite).
@@ -131,7 +135,7 @@ def main() -> None:
         help="runs of real path, replay and COPY (median; default %(default)s)",
     )
     parser.add_argument(
-        "--no-row-by-row", action="store_true", help="skip step 4 (minutes at ~100 rows/s) and its ratio"
+        "--no-row-by-row", action="store_true", help="skip step 5 (minutes at ~100 rows/s) and its ratio"
     )
     parser.add_argument(
         "--profile", action="store_true", help="also profile the real fetch path and print the top functions"
@@ -153,7 +157,7 @@ def main() -> None:
     from AdSpark.queries import normalize_fetch_params
     from AdSpark.ratelimit import SlidingWindowLimiter
     from AdSpark.serpapi_client import SerpApiClient
-    from AdSpark.services import fetch_run_create, fetch_run_execute
+    from AdSpark.services import creative_page_prepare, fetch_run_create, fetch_run_execute
 
     creative_table = Creative._meta.db_table
     advertiser_table = Advertiser._meta.db_table
@@ -179,6 +183,7 @@ def main() -> None:
     real_times: list[float] = []
     replay_times: list[float] = []
     copy_times: list[float] = []
+    floor_times: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
         Path(tmp, "bench.json").write_text(json.dumps(recording))
         server, url = start_server(Path(tmp))
@@ -229,6 +234,17 @@ def main() -> None:
                 copy_times.append(time.perf_counter() - started)
                 assert Creative.objects.count() == args.creatives
 
+                # 4. the fetch floor: the same pages fetched and parsed, nothing written
+                limiter.reset()
+                started = time.perf_counter()
+                token, fetched, parsed = None, 0, 0
+                while fetched == 0 or (token and fetched < pages):
+                    page = client.search_page(query, next_page_token=token)
+                    parsed += len(creative_page_prepare(page.creatives, vendor=connection.vendor).records)
+                    token, fetched = page.next_page_token, fetched + 1
+                floor_times.append(time.perf_counter() - started)
+                assert parsed == args.creatives, parsed
+
             if args.profile:
                 empty_tables()
                 limiter.reset()
@@ -242,7 +258,7 @@ def main() -> None:
             server.terminate()
             server.wait(timeout=10)
 
-    # 4. row by row: the same items, one update_or_create per advertiser and creative
+    # 5. row by row: the same items, one update_or_create per advertiser and creative
     items = [] if args.no_row_by_row else recording["ad_creatives"]
     empty_tables()
     started = time.perf_counter()
@@ -276,7 +292,9 @@ def main() -> None:
     empty_tables()
 
     n = args.creatives
-    real, replay, copy = (statistics.median(t) for t in (real_times, replay_times, copy_times))
+    real, replay, copy, floor = (
+        statistics.median(t) for t in (real_times, replay_times, copy_times, floor_times)
+    )
     spread = f"(runs: {', '.join(f'{t:.2f}' for t in real_times)} s)"
     print(
         f"real fetch path : {n:>6} creatives in {pages} pages, {real:6.2f} s → {n / real:8.0f} creatives/s {spread}"
@@ -285,8 +303,13 @@ def main() -> None:
         f"replay          : {n:>6} creatives seen, 0 written,  {replay:6.2f} s → {n / replay:8.0f} creatives/s"
     )
     print(f"COPY limit      : {n:>6} rows, one COPY,             {copy:6.2f} s → {n / copy:8.0f} rows/s")
+    print(f"fetch floor     : {n:>6} creatives fetched + parsed, no database, {floor:6.2f} s")
     of_copy = copy / real
     print(f"real / COPY     : {of_copy:.2f} (target ≥ 0.6: {'met' if of_copy >= 0.6 else 'NOT met'})")
+    print(
+        f"floor / COPY    : COPY / fetch floor = {copy / floor:.2f}: the best real / COPY any write path "
+        "could reach here (fetching and parsing alone take this long)"
+    )
     if items:
         over_slow = slow_elapsed / real
         print(

@@ -17,6 +17,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from typing import Any
+
 import pytest
 import redis
 from django.core.exceptions import ImproperlyConfigured
@@ -262,6 +264,17 @@ def test_it_builds_options_for_each_scheme_and_refuses_others() -> None:
     assert options["broker_use_ssl"] is None
     assert options["redis_backend_use_ssl"] == {"ssl_cert_reqs": ssl.CERT_OPTIONAL}
     assert options["result_backend_transport_options"] == {"retry_policy": {"timeout": 5.0}}
+    assert options["broker_transport"] == "backend.brokers:SentinelTransport"
+    for url in ("redis://r:6379/0", "rediss://r:6380/0"):
+        assert (
+            celery_broker_options(
+                broker_url=url,
+                result_backend="redis://r/1",
+                broker_transport_options={},
+                result_backend_transport_options={},
+            )["broker_transport"]
+            == "backend.brokers:RedisTransport"
+        )
     with pytest.raises(ImproperlyConfigured, match="CELERY_BROKER_URL must be"):
         celery_broker_options(
             broker_url="amqp://guest@rabbit//",
@@ -270,3 +283,36 @@ def test_it_builds_options_for_each_scheme_and_refuses_others() -> None:
             result_backend_transport_options={},
         )
     assert BACKEND_DIR.exists()
+
+
+def test_publishes_reuse_one_redis_client_per_channel(settings: Any) -> None:
+    """kombu builds a ``redis.Redis`` per command; our channel keeps one, and a new pool
+    (after a fork or a connection error) gets a new client. Messages still arrive."""
+    from kombu import Connection, Queue
+
+    from backend.brokers import RedisChannel
+
+    url = settings.CELERY_BROKER_URL
+    queue = Queue(f"test-reused-client-{time.time_ns()}")
+    with Connection(url, transport="backend.brokers:RedisTransport") as conn:
+        channel = conn.default_channel
+        assert isinstance(channel, RedisChannel)
+        producer = conn.Producer(channel)
+        producer.publish({"n": 0}, routing_key=queue.name, declare=[queue])
+        first = channel._create_client()
+        for n in range(1, 4):
+            producer.publish({"n": n}, routing_key=queue.name)
+        assert channel._create_client() is first
+        assert channel._create_client(asynchronous=True) is not first
+        channel._disconnect_pools()  # what kombu does after a fork or on connection errors
+        replaced = channel._create_client()
+        assert replaced is not first and replaced.connection_pool is channel.pool
+        producer.publish({"n": 4}, routing_key=queue.name)
+        received = []
+        with conn.SimpleQueue(queue) as simple:
+            for _ in range(5):
+                message = simple.get(timeout=5)
+                received.append(message.payload["n"])
+                message.ack()
+        assert sorted(received) == [0, 1, 2, 3, 4]
+        queue(channel).delete()

@@ -21,8 +21,59 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
+from kombu.transport import redis as kombu_redis
 
 CERT_REQS = {"required": ssl.CERT_REQUIRED, "optional": ssl.CERT_OPTIONAL, "none": ssl.CERT_NONE}
+
+
+class _ReusedClientChannel:
+    """A kombu Redis channel that keeps one ``redis.Redis`` client for its synchronous commands.
+
+    kombu's ``Channel.conn_or_acquire()`` builds a new ``redis.Redis`` for every command it
+    sends outside the event loop, and redis-py fills ~170 response callbacks in each: two
+    clients per ``apply_async`` (the task message and its ``task-sent`` event), about a
+    quarter of a publish's CPU (``bench/api_enqueue.py --publish`` measures both). The
+    client is thread-safe and borrows connections from the channel's pool, so one per
+    channel does the same work; it is rebuilt when kombu replaces the pool (after a fork
+    or a connection error).
+    """
+
+    def _create_client(self, asynchronous: bool = False) -> Any:
+        if asynchronous:
+            return super()._create_client(asynchronous=True)  # type: ignore[misc]
+        pool = self.pool  # type: ignore[attr-defined]
+        client = self.__dict__.get("_reused_client")
+        if client is None or client.connection_pool is not pool:
+            client = self.__dict__["_reused_client"] = super()._create_client()  # type: ignore[misc]
+        return client
+
+
+class RedisChannel(_ReusedClientChannel, kombu_redis.Channel):
+    """kombu's Redis channel with one reused client (see :class:`_ReusedClientChannel`)."""
+
+
+class RedisTransport(kombu_redis.Transport):
+    """kombu's ``redis://``/``rediss://`` transport with :class:`RedisChannel`."""
+
+    Channel = RedisChannel
+
+
+class SentinelChannel(_ReusedClientChannel, kombu_redis.SentinelChannel):
+    """kombu's Sentinel channel with one reused client (see :class:`_ReusedClientChannel`)."""
+
+
+class SentinelTransport(kombu_redis.SentinelTransport):
+    """kombu's ``sentinel://`` transport with :class:`SentinelChannel`."""
+
+    Channel = SentinelChannel
+
+
+# The transport class for each broker URL scheme (``broker_transport``).
+TRANSPORTS = {
+    "redis": "backend.brokers:RedisTransport",
+    "rediss": "backend.brokers:RedisTransport",
+    "sentinel": "backend.brokers:SentinelTransport",
+}
 
 
 def _scheme(url: str) -> str:
@@ -42,8 +93,9 @@ def celery_broker_options(
 ) -> dict[str, Any]:
     """Return Celery settings (lower-case names) for ``broker_url`` and ``result_backend``.
 
-    Keys: ``broker_transport_options`` and ``result_backend_transport_options`` (the given
-    ones, plus ``master_name``/``sentinel_kwargs`` for ``sentinel://``), and
+    Keys: ``broker_transport`` (the kombu transport class for the broker URL's scheme,
+    :data:`TRANSPORTS`), ``broker_transport_options`` and ``result_backend_transport_options``
+    (the given ones, plus ``master_name``/``sentinel_kwargs`` for ``sentinel://``), and
     ``broker_use_ssl`` / ``redis_backend_use_ssl`` (``{"ssl_cert_reqs": ssl.CERT_*,
     "ssl_ca_certs"?: path}``, or None when the URL is not ``rediss://``).
 
@@ -61,6 +113,7 @@ def celery_broker_options(
         sentinel["sentinel_kwargs"] = {"password": sentinel_password}
 
     options: dict[str, Any] = {
+        "broker_transport": TRANSPORTS.get(_scheme(broker_url)),
         "broker_transport_options": dict(broker_transport_options),
         "result_backend_transport_options": dict(result_backend_transport_options),
         "broker_use_ssl": None,

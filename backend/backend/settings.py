@@ -193,6 +193,7 @@ _broker_options = celery_broker_options(
     ssl_cert_reqs=env_choice("CELERY_REDIS_SSL_CERT_REQS", "required", ("required", "optional", "none")),
     ssl_ca_certs=env_str("CELERY_REDIS_SSL_CA_CERTS") or "",
 )
+CELERY_BROKER_TRANSPORT = _broker_options["broker_transport"]
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker_options["broker_transport_options"]
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _broker_options["result_backend_transport_options"]
 CELERY_BROKER_USE_SSL = _broker_options["broker_use_ssl"]
