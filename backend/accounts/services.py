@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 from knox.models import AuthToken
 
 from .models import UserSettings
@@ -34,3 +35,15 @@ def token_issue(*, user: object) -> tuple[str, dt.datetime | None]:
     """
     instance, token = AuthToken.objects.create(user=user)
     return token, instance.expiry
+
+
+def tokens_expired_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete the API tokens of every user that expired before ``now`` (default: the current
+    time); return how many were deleted.
+
+    One ``DELETE … WHERE expiry < now``; tokens without expiry (``ADSPARK_TOKEN_TTL_HOURS=0``)
+    are kept. Runs hourly on the ``maintenance`` queue (``purge_expired_tokens_task``): the
+    authentication (accounts.authentication) only deletes the expired token it is shown.
+    """
+    deleted, _ = AuthToken.objects.filter(expiry__lt=now or timezone.now()).delete()
+    return deleted

@@ -12,7 +12,7 @@ queue          work                                             concurrency memo
 default        notifications, webhooks, small jobs, probes      2           512 MB
 data_fetch     SerpApi calls, ingestion, watch runs             2           1 GB
 ai_generation  screenshots, AI variants, creative archive       1           2 GB
-maintenance    cleanup, stuck-run repair, result pruning        1           512 MB
+maintenance    cleanup, stuck-run repair, result/token pruning  1           512 MB
 ============== ================================================ =========== ======
 """
 
@@ -108,6 +108,12 @@ TASKS: dict[str, dict[str, Any]] = {
         "queue": QUEUE_MAINTENANCE,
         "soft_time_limit": 120,
         "time_limit": 180,
+    },
+    # One DELETE of the expired API tokens (accounts.services.tokens_expired_purge), hourly.
+    "accounts.tasks.purge_expired_tokens_task": {
+        "queue": QUEUE_MAINTENANCE,
+        "soft_time_limit": 300,
+        "time_limit": 360,
     },
     "core.tasks.probe_task": {"queue": QUEUE_DEFAULT, "soft_time_limit": 10, "time_limit": 20},
     # One SET in Redis every minute (core.heartbeat); a tick older than a minute is dropped.

@@ -217,6 +217,13 @@ DEFAULT_PERIODIC_TASKS: dict[str, dict[str, Any]] = {
         "crontab": {"minute": "0", "hour": "4"},
         "expire_seconds": 6 * 3600,
     },
+    # Authentication only deletes the expired token it is shown (accounts.authentication);
+    # the others go here, in one DELETE.
+    "Purge expired API tokens": {
+        "task": "accounts.tasks.purge_expired_tokens_task",
+        "crontab": {"minute": "15", "hour": "*"},
+        "expire_seconds": 3600,
+    },
 }
 
 
