@@ -105,8 +105,8 @@ def publish_cost(rounds: int, per_round: int = 200) -> None:
 
     signature = app.signature(FetchRun.TASK_NAME, kwargs={"fetch_run_id": 1})
     transports = {
-        "kombu redis.Transport": "redis",
-        "backend.brokers.RedisTransport": settings.CELERY_BROKER_TRANSPORT,
+        "kombu redis.Transport": "kombu.transport.redis:Transport",
+        "backend.brokers.RedisTransport": "backend.brokers:RedisTransport",
     }
     producers = {
         name: app.amqp.Producer(

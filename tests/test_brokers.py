@@ -263,17 +263,6 @@ def test_it_builds_options_for_each_scheme_and_refuses_others() -> None:
     assert options["broker_use_ssl"] is None
     assert options["redis_backend_use_ssl"] == {"ssl_cert_reqs": ssl.CERT_OPTIONAL}
     assert options["result_backend_transport_options"] == {"retry_policy": {"timeout": 5.0}}
-    assert options["broker_transport"] == "backend.brokers:SentinelTransport"
-    for url in ("redis://r:6379/0", "rediss://r:6380/0"):
-        assert (
-            celery_broker_options(
-                broker_url=url,
-                result_backend="redis://r/1",
-                broker_transport_options={},
-                result_backend_transport_options={},
-            )["broker_transport"]
-            == "backend.brokers:RedisTransport"
-        )
     with pytest.raises(ImproperlyConfigured, match="CELERY_BROKER_URL must be"):
         celery_broker_options(
             broker_url="amqp://guest@rabbit//",
@@ -286,14 +275,21 @@ def test_it_builds_options_for_each_scheme_and_refuses_others() -> None:
 
 def test_publishes_reuse_one_redis_client_per_channel(settings: Any) -> None:
     """kombu builds a ``redis.Redis`` per command; our channel keeps one, and a new pool
-    (after a fork or a connection error) gets a new client. Messages still arrive."""
+    (after a fork or a connection error) gets a new client. Messages still arrive, and the
+    connection's URL keeps its ``redis://`` scheme (Flower reads it back)."""
     from kombu import Connection, Queue
 
-    from backend.brokers import RedisChannel
+    from backend.brokers import RedisChannel, RedisTransport, SentinelTransport
+    from backend.celery import app
 
     url = settings.CELERY_BROKER_URL
     queue = Queue(f"test-reused-client-{time.time_ns()}")
-    with Connection(url, transport="backend.brokers:RedisTransport") as conn:
+    assert type(Connection("sentinel://127.0.0.1:26379/0").transport) is SentinelTransport
+    assert type(Connection("rediss://127.0.0.1:6380/0").transport) is RedisTransport
+    with app.connection_for_write() as celery_conn:
+        assert type(celery_conn.transport) is RedisTransport
+        assert celery_conn.as_uri().startswith("redis://")
+    with Connection(url) as conn:
         channel = conn.default_channel
         assert isinstance(channel, RedisChannel)
         producer = conn.Producer(channel)

@@ -68,12 +68,26 @@ class SentinelTransport(kombu_redis.SentinelTransport):
     Channel = SentinelChannel
 
 
-# The transport class for each broker URL scheme (``broker_transport``).
+# Our transport class for each broker URL scheme (:func:`transports_register`).
 TRANSPORTS = {
     "redis": "backend.brokers:RedisTransport",
     "rediss": "backend.brokers:RedisTransport",
     "sentinel": "backend.brokers:SentinelTransport",
 }
+
+
+def transports_register() -> None:
+    """Make kombu resolve the ``redis``, ``rediss`` and ``sentinel`` schemes to :data:`TRANSPORTS`.
+
+    Registered in kombu's alias table under its own scheme names rather than set as Celery's
+    ``broker_transport``: the URLs stay as they are, and so does everything that reads them
+    back (Flower's broker page parses ``Connection.as_uri()``, whose scheme would otherwise be
+    the class path). Idempotent; ``backend/settings.py`` calls it before any connection exists
+    (kombu caches a scheme's class when it first resolves it).
+    """
+    from kombu.transport import TRANSPORT_ALIASES
+
+    TRANSPORT_ALIASES.update(TRANSPORTS)
 
 
 def _scheme(url: str) -> str:
@@ -93,9 +107,8 @@ def celery_broker_options(
 ) -> dict[str, Any]:
     """Return Celery settings (lower-case names) for ``broker_url`` and ``result_backend``.
 
-    Keys: ``broker_transport`` (the kombu transport class for the broker URL's scheme,
-    :data:`TRANSPORTS`), ``broker_transport_options`` and ``result_backend_transport_options``
-    (the given ones, plus ``master_name``/``sentinel_kwargs`` for ``sentinel://``), and
+    Keys: ``broker_transport_options`` and ``result_backend_transport_options`` (the given
+    ones, plus ``master_name``/``sentinel_kwargs`` for ``sentinel://``), and
     ``broker_use_ssl`` / ``redis_backend_use_ssl`` (``{"ssl_cert_reqs": ssl.CERT_*,
     "ssl_ca_certs"?: path}``, or None when the URL is not ``rediss://``).
 
@@ -113,7 +126,6 @@ def celery_broker_options(
         sentinel["sentinel_kwargs"] = {"password": sentinel_password}
 
     options: dict[str, Any] = {
-        "broker_transport": TRANSPORTS.get(_scheme(broker_url)),
         "broker_transport_options": dict(broker_transport_options),
         "result_backend_transport_options": dict(result_backend_transport_options),
         "broker_use_ssl": None,

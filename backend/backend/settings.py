@@ -15,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
 
-from .brokers import celery_broker_options
+from .brokers import celery_broker_options, transports_register
 from .env import (
     env_bool,
     env_choice,
@@ -193,7 +193,7 @@ _broker_options = celery_broker_options(
     ssl_cert_reqs=env_choice("CELERY_REDIS_SSL_CERT_REQS", "required", ("required", "optional", "none")),
     ssl_ca_certs=env_str("CELERY_REDIS_SSL_CA_CERTS") or "",
 )
-CELERY_BROKER_TRANSPORT = _broker_options["broker_transport"]
+transports_register()  # our kombu Redis transports (one client per channel) for these schemes
 CELERY_BROKER_TRANSPORT_OPTIONS = _broker_options["broker_transport_options"]
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = _broker_options["result_backend_transport_options"]
 CELERY_BROKER_USE_SSL = _broker_options["broker_use_ssl"]
