@@ -17,7 +17,7 @@ indexes, on the same PostgreSQL, in the same run:
    with ``COPY … FROM`` into the emptied creative table in one transaction: no HTTP, no parsing,
    no merging -- PostgreSQL's own bulk-load speed, the physical limit.
 4. **fetch floor**: the same pages fetched and parsed exactly as the real path does it
-   (``serpapi.Client``, rate limiter, ``creative_page_prepare``), one after the other, with no
+   (``AdSpark.services._page_fetch``: ``serpapi.Client``, rate limiter, parsing), one after the other, with no
    database at all: the part of the real path that no write strategy can remove. COPY / floor
    is the best real / COPY any write path could show on this machine.
 5. **row by row**: the same N items written with ``update_or_create`` per advertiser and
@@ -132,7 +132,7 @@ def main() -> None:
         "--repeat",
         type=int,
         default=3,
-        help="runs of real path, replay and COPY (median; default %(default)s)",
+        help="runs of real path, replay, COPY and fetch floor (median; default %(default)s)",
     )
     parser.add_argument(
         "--no-row-by-row", action="store_true", help="skip step 5 (minutes at ~100 rows/s) and its ratio"
@@ -157,7 +157,8 @@ def main() -> None:
     from AdSpark.queries import normalize_fetch_params
     from AdSpark.ratelimit import SlidingWindowLimiter
     from AdSpark.serpapi_client import SerpApiClient
-    from AdSpark.services import creative_page_prepare, fetch_run_create, fetch_run_execute
+    from AdSpark.services import _page_fetch as page_fetch  # the real path's own fetch + parse
+    from AdSpark.services import fetch_run_create, fetch_run_execute
 
     creative_table = Creative._meta.db_table
     advertiser_table = Advertiser._meta.db_table
@@ -239,8 +240,8 @@ def main() -> None:
                 started = time.perf_counter()
                 token, fetched, parsed = None, 0, 0
                 while fetched == 0 or (token and fetched < pages):
-                    page = client.search_page(query, next_page_token=token)
-                    parsed += len(creative_page_prepare(page.creatives, vendor=connection.vendor).records)
+                    page, prepared = page_fetch(client, query, token, connection.vendor)
+                    parsed += len(prepared.records)
                     token, fetched = page.next_page_token, fetched + 1
                 floor_times.append(time.perf_counter() - started)
                 assert parsed == args.creatives, parsed
